@@ -1,0 +1,243 @@
+//! Command line: parse arguments, run one command, map the outcome to an exit code once.
+//! stdout carries data (YAML streams, diffs, the schema); diagnostics go to stderr.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Parser, Subcommand};
+
+use crate::diag::{self, Diagnostic};
+use crate::model::Profile;
+use crate::{emit, profile, write};
+
+/// Exit codes, documented in the README.
+pub const OK: i32 = 0;
+pub const DRIFT: i32 = 1;
+pub const INVALID: i32 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "baogen",
+    version,
+    about = "Compile a TOML profile into OpenBao metrics-scrape and Kubernetes configuration"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write every artifact of each profile (atomically: all or nothing).
+    Render {
+        #[arg(required = true)]
+        profiles: Vec<PathBuf>,
+        /// Output directory (default: the profile's `output`). With several profiles, each
+        /// renders into DIR/<profile file stem>.
+        #[arg(long, value_name = "DIR", conflicts_with = "stdout")]
+        out: Option<PathBuf>,
+        /// Print the Kubernetes objects as one YAML stream instead of writing files.
+        #[arg(long)]
+        stdout: bool,
+    },
+    /// Render in memory and compare with the committed output; exit 1 with a diff on drift.
+    Check {
+        #[arg(required = true)]
+        profiles: Vec<PathBuf>,
+        /// Directory to compare with (default: the profile's `output`).
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
+    },
+    /// Like `check`, but always exits 0 when the profiles are valid.
+    Diff {
+        #[arg(required = true)]
+        profiles: Vec<PathBuf>,
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
+    },
+    /// Print the profile's JSON Schema.
+    Schema,
+    /// Explain what a profile shows and hides and each security decision it makes.
+    Explain { profile: PathBuf },
+}
+
+/// A failure that ends the command: either diagnostics about inputs or a plain message.
+enum Failure {
+    Invalid(Vec<Diagnostic>),
+    Message(String),
+}
+
+impl From<Vec<Diagnostic>> for Failure {
+    fn from(d: Vec<Diagnostic>) -> Self {
+        Failure::Invalid(d)
+    }
+}
+
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { INVALID } else { OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli.command) {
+        Ok(code) => code,
+        Err(Failure::Invalid(diags)) => {
+            print_diagnostics(&diags);
+            INVALID
+        }
+        Err(Failure::Message(m)) => {
+            eprintln!("error: {m}");
+            INVALID
+        }
+    }
+}
+
+fn run(command: Command) -> Result<i32, Failure> {
+    match command {
+        Command::Render {
+            profiles,
+            out,
+            stdout,
+        } => {
+            let loaded = load_all(&profiles)?;
+            if stdout {
+                let mut text = String::new();
+                for p in &loaded {
+                    text.push_str(&emit::render(p).kube_stream());
+                }
+                print_stdout(&text);
+                return Ok(OK);
+            }
+            let targets = output_dirs(&loaded, out.as_deref(), "--out")?;
+            // Render everything before writing anything.
+            let rendered: Vec<_> = loaded.iter().map(emit::render).collect();
+            for (dir, art) in targets.iter().zip(&rendered) {
+                write::replace_dir(dir, &art.files).map_err(|e| {
+                    Failure::Message(format!(
+                        "{}: {}; nothing was changed there",
+                        e.path.display(),
+                        e.message
+                    ))
+                })?;
+                eprintln!("rendered {} files into {}", art.files.len(), dir.display());
+            }
+            Ok(OK)
+        }
+        Command::Check { profiles, against } => compare(&profiles, against.as_deref(), true),
+        Command::Diff { profiles, against } => compare(&profiles, against.as_deref(), false),
+        Command::Schema => {
+            print_stdout(&profile::schema::schema_json());
+            Ok(OK)
+        }
+        Command::Explain { profile } => {
+            let p = load_all(&[profile])?.remove(0);
+            print_stdout(&crate::explain::explain(&p));
+            Ok(OK)
+        }
+    }
+}
+
+/// Load and validate every profile, reporting the problems of all of them together.
+fn load_all(paths: &[PathBuf]) -> Result<Vec<Profile>, Failure> {
+    let mut profiles = Vec::new();
+    let mut diags = Vec::new();
+    for path in paths {
+        match profile::load(path) {
+            Ok(p) => profiles.push(p),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(profiles)
+    } else {
+        Err(Failure::Invalid(diags))
+    }
+}
+
+fn output_dirs(
+    profiles: &[Profile],
+    explicit: Option<&Path>,
+    flag: &str,
+) -> Result<Vec<PathBuf>, Failure> {
+    profiles
+        .iter()
+        .map(|p| match (explicit, &p.output) {
+            (Some(dir), _) if profiles.len() == 1 => Ok(dir.to_path_buf()),
+            (Some(dir), _) => Ok(dir.join(&p.name)),
+            (None, Some(declared)) => Ok(declared.clone()),
+            (None, None) => Err(Failure::Invalid(vec![Diagnostic::new(
+                &p.path,
+                None,
+                "the profile declares no output directory",
+            )
+            .help(format!(
+                "add output = \"DIR\" to the profile, or pass {flag} DIR"
+            ))])),
+        })
+        .collect()
+}
+
+fn compare(paths: &[PathBuf], against: Option<&Path>, fail_on_drift: bool) -> Result<i32, Failure> {
+    let loaded = load_all(paths)?;
+    let dirs = output_dirs(&loaded, against, "--against")?;
+    let mut report = String::new();
+    let mut drifted = Vec::new();
+    for (p, dir) in loaded.iter().zip(&dirs) {
+        let drift = write::compare(dir, &emit::render(p).files);
+        if drift.is_empty() {
+            continue;
+        }
+        drifted.push(p.path.display().to_string());
+        for d in drift {
+            match d {
+                write::Drift::Changed { diff, .. } => report.push_str(&diff),
+                write::Drift::Missing { path } => {
+                    report.push_str(&format!("missing: {}\n", dir.join(path).display()))
+                }
+                write::Drift::Extra { path } => report.push_str(&format!(
+                    "extra (not rendered by the profile): {}\n",
+                    dir.join(path).display()
+                )),
+            }
+        }
+    }
+    print_stdout(&report);
+    if drifted.is_empty() {
+        eprintln!("up to date: {} profile(s)", loaded.len());
+        return Ok(OK);
+    }
+    let fix = format!("baogen render {}", drifted.join(" "));
+    eprintln!(
+        "drift: the committed output differs from what {} renders. Fix it with:\n  {fix}",
+        drifted.join(", ")
+    );
+    Ok(if fail_on_drift { DRIFT } else { OK })
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) {
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let text = diag::render_all(
+        diags,
+        |path| {
+            std::fs::read(path)
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned())
+        },
+        color,
+    );
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Data on stdout; a closed pipe (`baogen ... | head`) is not an error.
+fn print_stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write to stdout: {e}");
+            std::process::exit(INVALID);
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! VERIFY.md: the how-to's verification and troubleshooting steps with this profile's names.
+
+use std::sync::OnceLock;
+
+use minijinja::{context, Environment};
+
+use crate::model::{Kind, Profile};
+
+const TEMPLATE: &str = include_str!("../../templates/VERIFY.md.j2");
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.add_template("VERIFY.md", TEMPLATE)
+            .expect("the VERIFY.md template parses");
+        env
+    })
+}
+
+/// What the profile can and cannot see: the caveat column of the how-to.
+pub fn caveat(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Active => "the active node only, over TLS with a scoped token. Standby and sealed nodes are not visible: a sealed or missing active node shows up as `up == 0` (OpenBaoUnreachable).",
+        Kind::AllNode => "every OpenBao pod, standby, sealed and not-ready ones included. It requires strict network isolation: the NetworkPolicy lets only Prometheus reach the metrics port.",
+        Kind::Demo => "every Compose node, without authentication. Not for production or shared environments.",
+    }
+}
+
+pub fn render(p: &Profile) -> String {
+    let s = &p.scrape;
+    let first = p.demo.as_ref().and_then(|d| d.nodes.first());
+    let key = |r: &crate::model::KeyRef| context! { name => &r.name, key => &r.key };
+    let monitor_labels = p
+        .prometheus
+        .monitor_labels
+        .iter()
+        .map(|(k, v)| format!("`{k}: {v}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ctx = context! {
+        kind => p.kind.as_str(),
+        profile_file => p.path.file_name().map(|f| f.to_string_lossy().into_owned()),
+        caveat => caveat(p.kind),
+        namespace => &p.openbao.namespace,
+        service_account => &p.openbao.service_account,
+        service => &s.service_name,
+        job => &s.job,
+        prefix => p.telemetry.prefix(),
+        policy_name => &s.policy_name,
+        token => s.token_secret.as_ref().map(key),
+        ca => s.ca_config_map.as_ref().map(key),
+        scheme => s.scheme(),
+        server_name => &s.server_name,
+        port => s.port,
+        monitor_kind => if p.kind == Kind::AllNode { "PodMonitor" } else { "ServiceMonitor" },
+        monitor_labels => if monitor_labels.is_empty() { "none set".to_string() } else { monitor_labels },
+        nodes => p.demo.as_ref().map(|d| d.nodes.iter().map(|n| context! { name => &n.name }).collect::<Vec<_>>()),
+        first_node => first.map(|n| n.name.clone()),
+        first_port => first.map(|n| n.scrape_port()),
+        prometheus_port => p.demo.as_ref().map(|d| d.prometheus_port),
+    };
+    let mut text = environment()
+        .get_template("VERIFY.md")
+        .and_then(|t| t.render(ctx))
+        .expect("the VERIFY.md template renders with every profile");
+    // minijinja drops the template's final newline.
+    text.push('\n');
+    text
+}

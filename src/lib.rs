@@ -1,0 +1,13 @@
+//! baogen: compile one TOML profile into OpenBao metrics-scrape and Kubernetes configuration.
+//!
+//! The pipeline reads top to bottom: `profile` (parse, schema, validate) → `model` →
+//! `emit` (pure, per artifact family) → `write` (the only code that touches the output tree).
+
+pub mod cli;
+pub mod diag;
+pub mod emit;
+pub mod explain;
+pub mod model;
+pub mod profile;
+pub mod write;
+pub mod yaml;

@@ -1,0 +1,290 @@
+//! The validated profile. Every value here has passed the syntax, schema and semantic checks,
+//! so emitters can trust it and never fail. Defaults are already filled in.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+pub type Labels = BTreeMap<String, String>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Active,
+    AllNode,
+    Demo,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Active => "active",
+            Kind::AllNode => "all-node",
+            Kind::Demo => "demo",
+        }
+    }
+
+    /// The `scrape_profile` label value, as the how-to's example repository writes it.
+    pub fn scrape_label(self) -> &'static str {
+        match self {
+            Kind::Active => "active",
+            Kind::AllNode => "all_nodes",
+            Kind::Demo => "demo",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Version(pub u32, pub u32, pub u32);
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.0, self.1, self.2)
+    }
+}
+
+/// The OpenBao version the tests run; the default target.
+pub const DEFAULT_OPENBAO_VERSION: Version = Version(2, 7, 2);
+/// First version with `telemetry { metrics_only = true }` on a listener.
+pub const METRICS_ONLY_SINCE: Version = Version(2, 5, 0);
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    /// The profile file, as given on the command line.
+    pub path: PathBuf,
+    /// The profile's file stem, used in names of generated files.
+    pub name: String,
+    pub kind: Kind,
+    pub openbao_version: Version,
+    /// Declared output directory, resolved against the profile's directory.
+    pub output: Option<PathBuf>,
+    pub openbao: OpenBao,
+    pub telemetry: Telemetry,
+    pub api_listener: ApiListener,
+    pub metrics_listener: Option<MetricsListener>,
+    pub scrape: Scrape,
+    pub prometheus: Prometheus,
+    pub demo: Option<Demo>,
+    pub engine: Option<crate::model::Engine>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OpenBao {
+    pub namespace: String,
+    pub service_account: String,
+    pub statefulset: String,
+    pub container: String,
+    pub pod_labels: Labels,
+    pub cluster: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Telemetry {
+    pub prometheus_retention_time: String,
+    pub disable_hostname: bool,
+    /// Emitted only when the profile sets it.
+    pub metrics_prefix: Option<String>,
+}
+
+impl Telemetry {
+    /// The prefix metric names carry (`vault` unless the profile changes it).
+    pub fn prefix(&self) -> &str {
+        self.metrics_prefix.as_deref().unwrap_or("vault")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address {
+    pub host: String,
+    pub port: u16,
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.host.contains(':') {
+            write!(f, "[{}]:{}", self.host, self.port)
+        } else {
+            write!(f, "{}:{}", self.host, self.port)
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    pub cert_file: String,
+    pub key_file: String,
+}
+
+/// How a listener treats `/v1/sys/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MetricsAccess {
+    /// `disallow_metrics = true`: the metrics listener serves them instead.
+    Disallowed,
+    /// A token with the metrics policy is required.
+    Token,
+    /// Anyone who can reach the port may read metrics.
+    Unauthenticated,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiListener {
+    pub address: Address,
+    pub cluster_address: Option<Address>,
+    /// `None` means `tls_disable = true` (demo only).
+    pub tls: Option<Tls>,
+    pub metrics: MetricsAccess,
+}
+
+#[derive(Debug, Clone)]
+pub struct MetricsListener {
+    pub address: Address,
+    pub tls: Option<Tls>,
+    /// `Token` or `Unauthenticated`, never `Disallowed`.
+    pub metrics: MetricsAccess,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRef {
+    pub name: String,
+    pub key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Scrape {
+    /// The Secret holding the metrics token; `None` when the scraped listener is unauthenticated.
+    pub token_secret: Option<KeyRef>,
+    /// The ConfigMap holding the serving CA; `None` when the scraped listener has no TLS.
+    pub ca_config_map: Option<KeyRef>,
+    pub interval: String,
+    pub scrape_timeout: String,
+    pub job: String,
+    pub service_name: String,
+    pub port_name: String,
+    pub server_name: String,
+    pub policy_name: String,
+    /// The container port Prometheus scrapes (metrics listener if any, else API listener).
+    pub port: u16,
+}
+
+impl Scrape {
+    pub fn uses_token(&self) -> bool {
+        self.token_secret.is_some()
+    }
+    pub fn scheme(&self) -> &'static str {
+        if self.ca_config_map.is_some() {
+            "https"
+        } else {
+            "http"
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Prometheus {
+    pub namespace: String,
+    pub monitor_labels: Labels,
+    pub pod_labels: Labels,
+    pub network_policy: bool,
+    pub token_file: String,
+    pub ca_file: String,
+    pub static_targets: Vec<String>,
+    pub alert_for: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub openbao_image: String,
+    pub prometheus_image: String,
+    pub prometheus_port: u16,
+    pub nodes: Vec<DemoNode>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoNode {
+    pub name: String,
+    pub host: String,
+    pub api_port: u16,
+    pub cluster_port: u16,
+    pub metrics_port: Option<u16>,
+    pub raft_path: String,
+}
+
+impl DemoNode {
+    pub fn scheme(&self, tls: bool) -> &'static str {
+        if tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+    /// The port Prometheus scrapes on this node.
+    pub fn scrape_port(&self) -> u16 {
+        self.metrics_port.unwrap_or(self.api_port)
+    }
+}
+
+/// OpenBao's Kubernetes secrets engine, validated.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub mount: String,
+    pub config: EngineConfig,
+    pub roles: Vec<EngineRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub kubernetes_host: Option<String>,
+    /// The PEM text of the CA certificate, read from the file the profile names.
+    pub kubernetes_ca_cert: Option<String>,
+    pub disable_local_ca_jwt: Option<bool>,
+}
+
+/// Which of the engine's three modes a role uses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RoleMode {
+    ServiceAccount(String),
+    BindRole {
+        name: String,
+        cluster_role: bool,
+    },
+    GenerateRules {
+        rules: Vec<PolicyRule>,
+        cluster_role: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyRule {
+    pub api_groups: Vec<String>,
+    pub resources: Vec<String>,
+    pub verbs: Vec<String>,
+    pub resource_names: Vec<String>,
+    pub non_resource_urls: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LabelSelector {
+    pub match_labels: Labels,
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelectorRequirement {
+    pub key: String,
+    pub operator: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineRole {
+    pub name: String,
+    pub allowed_namespaces: Vec<String>,
+    pub namespace_selector: Option<LabelSelector>,
+    /// Seconds; 0 means the system default.
+    pub token_max_ttl: u64,
+    pub token_default_ttl: u64,
+    pub token_default_audiences: Vec<String>,
+    pub mode: RoleMode,
+    pub name_template: Option<String>,
+    pub extra_annotations: Labels,
+    pub extra_labels: Labels,
+}

@@ -1,0 +1,145 @@
+//! Reading a profile: bytes → TOML (syntax, secrets) → raw types (types, unknown keys) →
+//! JSON Schema → semantic rules → `model::Profile`. Each stage reports every problem it finds
+//! with a span; a later stage runs only when the earlier ones passed.
+
+pub mod raw;
+pub(crate) mod rules;
+pub mod schema;
+mod validate;
+
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+
+use crate::diag::Diagnostic;
+use crate::model::Profile;
+
+/// Profiles larger than this are refused before parsing.
+pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;
+
+/// Read and validate a profile file.
+pub fn load(path: &Path) -> Result<Profile, Vec<Diagnostic>> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        vec![
+            Diagnostic::new(path, None, format!("cannot read the profile: {e}"))
+                .help("check the path; profiles are TOML files such as profiles/active.toml"),
+        ]
+    })?;
+    parse(path, &bytes)
+}
+
+/// Validate a profile held in memory; `path` names it in errors and anchors relative paths.
+pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
+    if bytes.len() > MAX_PROFILE_BYTES {
+        return Err(vec![Diagnostic::new(
+            path,
+            None,
+            format!(
+                "the profile is {} bytes; baogen refuses profiles over {} bytes (1 MiB)",
+                bytes.len(),
+                MAX_PROFILE_BYTES
+            ),
+        )
+        .help("split the environment into several profiles")]);
+    }
+    let source = std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        vec![Diagnostic::new(
+            path,
+            Some(at..at),
+            format!("the profile is not UTF-8 text (invalid byte at offset {at})"),
+        )
+        .help("save the file as UTF-8")]
+    })?;
+    let doc = DeTable::parse(source).map_err(|e| {
+        vec![Diagnostic::new(
+            path,
+            e.span(),
+            format!("TOML syntax error: {}", e.message().trim_end()),
+        )
+        .help("fix the TOML syntax at this place")]
+    })?;
+
+    let secrets = find_secrets(path, doc.get_ref());
+    if !secrets.is_empty() {
+        return Err(secrets);
+    }
+
+    let raw: raw::Profile = toml::from_str(source).map_err(|e| vec![type_error(path, &e)])?;
+
+    let json: serde_json::Value = toml::from_str(source).map_err(|e| vec![type_error(path, &e)])?;
+    let schema_errors = schema::check(path, doc.get_ref(), &json);
+    if !schema_errors.is_empty() {
+        return Err(schema_errors);
+    }
+
+    match validate::validate(path, &raw) {
+        (Some(profile), diags) if diags.is_empty() => Ok(profile),
+        (_, diags) => Err(diags),
+    }
+}
+
+/// A serde error from the TOML deserializer, with a suggestion for misspelt keys.
+fn type_error(path: &Path, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim_end().to_string();
+    let mut help = "check the README's profile reference for this key's type".to_string();
+    if let Some((unknown, expected)) = parse_unknown_field(&message) {
+        help = match closest(&unknown, &expected) {
+            Some(best) => format!("did you mean `{best}`?"),
+            None if unknown.contains("insecure") || unknown.contains("skip_verify") => {
+                "baogen never disables TLS verification; set scrape.ca_config_map to the CA that signed OpenBao's certificate".into()
+            }
+            None => format!("valid keys here: {}", expected.join(", ")),
+        };
+    } else if message.contains("unknown variant") {
+        help = "use one of the listed values".into();
+    }
+    Diagnostic::new(path, e.span(), message).help(help)
+}
+
+/// `unknown field `adress`, expected one of `address`, `x`` → ("adress", ["address", "x"]).
+fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
+    let rest = message.strip_prefix("unknown field `")?;
+    let (unknown, rest) = rest.split_once('`')?;
+    let expected = rest
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_string)
+        .collect();
+    Some((unknown.to_string(), expected))
+}
+
+fn closest(word: &str, candidates: &[String]) -> Option<String> {
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), c))
+        .filter(|(d, c)| *d <= 3.max(c.len() / 4) && *d < c.len())
+        .min()
+        .map(|(_, c)| c.clone())
+}
+
+/// Every string in the document that looks like a credential is an error: profiles name the
+/// Secret that holds a token, never the token itself.
+fn find_secrets(path: &Path, doc: &DeTable<'_>) -> Vec<Diagnostic> {
+    fn walk(path: &Path, v: &toml::Spanned<DeValue<'_>>, out: &mut Vec<Diagnostic>) {
+        match v.get_ref() {
+            DeValue::String(s) => {
+                if let Some(what) = rules::looks_like_secret(s) {
+                    out.push(
+                        Diagnostic::new(path, Some(v.span()), format!("this value looks like {what}; secrets never belong in a profile"))
+                            .help("store it in a Kubernetes Secret and reference the Secret by name and key (e.g. scrape.token_secret); then rotate it, since it was written to a file"),
+                    );
+                }
+            }
+            DeValue::Array(a) => a.iter().for_each(|x| walk(path, x, out)),
+            DeValue::Table(t) => t.iter().for_each(|(_, x)| walk(path, x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for (_, v) in doc.iter() {
+        walk(path, v, &mut out);
+    }
+    out
+}

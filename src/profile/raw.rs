@@ -1,0 +1,318 @@
+//! The profile exactly as written: serde types that mirror the TOML, with spans on every value
+//! that validation may point at. Nothing outside `profile/` sees these; `validate` turns them
+//! into `model::Profile`. The JSON Schema in `schemas/profile.schema.json` is derived from here.
+
+use std::collections::BTreeMap;
+use std::ops::{Deref, Range};
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Deserializer};
+
+/// A value with the byte range it came from. A thin wrapper over `toml::Spanned` so that the
+/// JSON Schema describes the value itself, not the span.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Sp<T>(pub toml::Spanned<T>);
+
+impl<T> Sp<T> {
+    pub fn span(&self) -> Range<usize> {
+        self.0.span()
+    }
+    pub fn get(&self) -> &T {
+        self.0.get_ref()
+    }
+}
+
+impl<T> Deref for Sp<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        self.0.get_ref()
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        toml::Spanned::<T>::deserialize(d).map(Sp)
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Sp<T> {
+    fn inline_schema() -> bool {
+        T::inline_schema()
+    }
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        T::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        T::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        T::json_schema(generator)
+    }
+}
+
+pub type Labels = BTreeMap<Sp<String>, Sp<String>>;
+
+/// One baogen profile: everything needed to scrape OpenBao metrics and drive the
+/// Kubernetes secrets engine for one environment.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    /// Which scrape profile to compile: `active` (production default), `all-node` (private
+    /// per-pod scrape) or `demo` (local Docker Compose, no auth).
+    pub profile: Sp<ProfileKind>,
+    /// The OpenBao version the output targets; features it lacks are refused.
+    #[schemars(regex(pattern = r"^[0-9]+\.[0-9]+\.[0-9]+$"))]
+    pub openbao_version: Option<Sp<String>>,
+    /// Where `render` writes and what `check` compares against, relative to this file.
+    pub output: Option<Sp<String>>,
+    #[serde(default)]
+    pub openbao: OpenBao,
+    #[serde(default)]
+    pub telemetry: Telemetry,
+    pub listener: Listeners,
+    /// How Prometheus authenticates and what it scrapes (active and all-node).
+    pub scrape: Option<Scrape>,
+    #[serde(default)]
+    pub prometheus: Prometheus,
+    /// The local Docker Compose stack (demo only).
+    pub demo: Option<Demo>,
+    /// OpenBao's Kubernetes secrets engine: config and roles.
+    pub kubernetes_secrets: Option<KubernetesSecrets>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProfileKind {
+    Active,
+    AllNode,
+    Demo,
+}
+
+/// The OpenBao deployment the output is for.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBao {
+    /// Namespace OpenBao runs in (default `openbao`).
+    pub namespace: Option<Sp<String>>,
+    /// OpenBao's own service account (default `openbao`).
+    pub service_account: Option<Sp<String>>,
+    /// The OpenBao StatefulSet the Downward API patch targets (default `openbao`).
+    pub statefulset: Option<Sp<String>>,
+    /// The OpenBao container in that StatefulSet (default `openbao`).
+    pub container: Option<Sp<String>>,
+    /// Labels that select OpenBao server pods.
+    pub pod_labels: Option<Labels>,
+    /// Value of the `cluster` label added to every scraped series (default `openbao`).
+    pub cluster: Option<Sp<String>>,
+}
+
+/// The server's top-level `telemetry` stanza.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Telemetry {
+    /// How long Prometheus-format metrics are retained (OpenBao default `24h`).
+    pub prometheus_retention_time: Option<Sp<String>>,
+    /// Drop the hostname prefix from gauge names (OpenBao default `false`).
+    pub disable_hostname: Option<Sp<bool>>,
+    /// Metric name prefix (OpenBao default `vault`).
+    pub metrics_prefix: Option<Sp<String>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Listeners {
+    /// The client API listener.
+    pub api: ApiListener,
+    /// An optional metrics-only listener (OpenBao 2.5.0 or newer).
+    pub metrics: Option<MetricsListener>,
+}
+
+/// The client `listener "tcp"`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApiListener {
+    /// `host:port` the listener binds.
+    pub address: Sp<String>,
+    /// `host:port` for cluster (Raft and forwarding) traffic.
+    pub cluster_address: Option<Sp<String>>,
+    pub tls_cert_file: Option<Sp<String>>,
+    pub tls_key_file: Option<Sp<String>>,
+    /// Turn TLS off: allowed only in `demo`.
+    pub tls_disable: Option<Sp<bool>>,
+    /// Serve metrics without a token on this listener: allowed only in `demo`.
+    pub unauthenticated_metrics: Option<Sp<bool>>,
+}
+
+/// A `listener "tcp"` with `telemetry { metrics_only = true }`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsListener {
+    /// `host:port` the listener binds.
+    pub address: Sp<String>,
+    /// Defaults to the API listener's certificate.
+    pub tls_cert_file: Option<Sp<String>>,
+    /// Defaults to the API listener's key.
+    pub tls_key_file: Option<Sp<String>>,
+    /// Serve metrics without a token: only in `demo`, or in `all-node` behind a NetworkPolicy.
+    pub unauthenticated_metrics: Option<Sp<bool>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scrape {
+    /// The Secret (and key) holding the metrics token Prometheus sends as a Bearer token.
+    pub token_secret: Option<KeyRef>,
+    /// The ConfigMap (and key) holding the CA that signed OpenBao's serving certificate.
+    pub ca_config_map: Option<KeyRef>,
+    /// Scrape interval (default `30s`).
+    pub interval: Option<Sp<String>>,
+    /// Scrape timeout (default `10s`).
+    pub scrape_timeout: Option<Sp<String>>,
+    /// The `job` label value of every scraped series (default `openbao`).
+    pub job: Option<Sp<String>>,
+    /// Name of the scrape Service and its monitor (default `openbao-active-metrics` or
+    /// `openbao-all-node-metrics`).
+    pub service_name: Option<Sp<String>>,
+    /// Name of the Service port (default `https-metrics`).
+    pub port_name: Option<Sp<String>>,
+    /// TLS server name Prometheus verifies (default `<service>.<namespace>.svc`).
+    pub server_name: Option<Sp<String>>,
+    /// Name of the metrics policy written to OpenBao (default `openbao-metrics`).
+    pub policy_name: Option<Sp<String>>,
+}
+
+/// A key inside a named Secret or ConfigMap.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRef {
+    pub name: Sp<String>,
+    pub key: Sp<String>,
+}
+
+/// The Prometheus that scrapes OpenBao.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Prometheus {
+    /// Namespace Prometheus runs in (default `monitoring`).
+    pub namespace: Option<Sp<String>>,
+    /// Labels your Prometheus resource selects monitors and rules by.
+    pub monitor_labels: Option<Labels>,
+    /// Labels of the Prometheus pods, for the NetworkPolicy (default
+    /// `app.kubernetes.io/name = "prometheus"`).
+    pub pod_labels: Option<Labels>,
+    /// Emit a NetworkPolicy so only Prometheus reaches the metrics port (required for all-node).
+    pub network_policy: Option<Sp<bool>>,
+    /// Path of the token file in the plain `prometheus.yml`.
+    pub token_file: Option<Sp<String>>,
+    /// Path of the CA file in the plain `prometheus.yml`.
+    pub ca_file: Option<Sp<String>>,
+    /// Static `host:port` targets for the plain `prometheus.yml` instead of Kubernetes discovery.
+    pub static_targets: Option<Vec<Sp<String>>>,
+    /// How long a condition must hold before an alert fires (default `5m`).
+    pub alert_for: Option<Sp<String>>,
+}
+
+/// The Docker Compose demo.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Demo {
+    /// OpenBao image (default `quay.io/openbao/openbao:<openbao_version>`).
+    pub openbao_image: Option<Sp<String>>,
+    /// Prometheus image (default `prom/prometheus:v2.53.2`).
+    pub prometheus_image: Option<Sp<String>>,
+    /// Host port Prometheus is published on (default 9090).
+    pub prometheus_port: Option<Sp<u16>>,
+    /// The Raft nodes; each becomes one Compose service.
+    pub nodes: Vec<DemoNode>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DemoNode {
+    /// Compose service name and Raft node id.
+    pub name: Sp<String>,
+    /// Host name other nodes and Prometheus use (default: the name).
+    pub host: Option<Sp<String>>,
+    /// API port (default: the API listener's port).
+    pub api_port: Option<Sp<u16>>,
+    /// Cluster port (default: the API listener's cluster port).
+    pub cluster_port: Option<Sp<u16>>,
+    /// Metrics port (default: the metrics listener's port).
+    pub metrics_port: Option<Sp<u16>>,
+    /// Raft data directory (default `/openbao/data`).
+    pub raft_path: Option<Sp<String>>,
+}
+
+/// OpenBao's Kubernetes secrets engine.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubernetesSecrets {
+    /// Mount path of the engine (default `kubernetes`).
+    pub mount: Option<Sp<String>>,
+    pub config: EngineConfig,
+    #[serde(default)]
+    pub roles: Vec<EngineRole>,
+    /// Allow ClusterRole grants with `*` verbs or resources.
+    pub allow_wildcard_grants: Option<Sp<bool>>,
+}
+
+/// Body of `POST <mount>/config`. The service account JWT is a credential and never appears here.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngineConfig {
+    pub kubernetes_host: Option<Sp<String>>,
+    /// A PEM certificate file, relative to the profile.
+    pub kubernetes_ca_cert_file: Option<Sp<String>>,
+    pub disable_local_ca_jwt: Option<Sp<bool>>,
+}
+
+/// One `POST <mount>/roles/NAME` body.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EngineRole {
+    pub name: Sp<String>,
+    pub allowed_kubernetes_namespaces: Option<Vec<Sp<String>>>,
+    pub allowed_kubernetes_namespace_selector: Option<LabelSelector>,
+    pub token_max_ttl: Option<Sp<String>>,
+    pub token_default_ttl: Option<Sp<String>>,
+    pub token_default_audiences: Option<Vec<Sp<String>>>,
+    pub service_account_name: Option<Sp<String>>,
+    pub kubernetes_role_name: Option<Sp<String>>,
+    pub kubernetes_role_type: Option<Sp<String>>,
+    pub generated_role_rules: Option<Vec<PolicyRule>>,
+    pub name_template: Option<Sp<String>>,
+    pub extra_annotations: Option<Labels>,
+    pub extra_labels: Option<Labels>,
+}
+
+/// A Kubernetes `LabelSelector`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelector {
+    #[serde(rename = "matchLabels")]
+    pub match_labels: Option<Labels>,
+    #[serde(rename = "matchExpressions")]
+    pub match_expressions: Option<Vec<LabelSelectorRequirement>>,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelSelectorRequirement {
+    pub key: Sp<String>,
+    pub operator: Sp<String>,
+    pub values: Option<Vec<Sp<String>>>,
+}
+
+/// A Kubernetes RBAC `PolicyRule`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyRule {
+    #[serde(rename = "apiGroups")]
+    pub api_groups: Option<Vec<Sp<String>>>,
+    pub resources: Option<Vec<Sp<String>>>,
+    pub verbs: Vec<Sp<String>>,
+    #[serde(rename = "resourceNames")]
+    pub resource_names: Option<Vec<Sp<String>>>,
+    #[serde(rename = "nonResourceURLs")]
+    pub non_resource_urls: Option<Vec<Sp<String>>>,
+}

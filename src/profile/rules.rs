@@ -1,0 +1,320 @@
+//! Small, pure checks shared by validation: Kubernetes names and labels, durations, addresses,
+//! and the secret detector. Each returns `Err(reason)` in words a user can act on.
+
+/// RFC 1123 label: Service names, namespaces, port names' cousins. At most 63 characters.
+pub fn dns_label(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > 63 {
+        return Err(format!(
+            "is {} characters long; at most 63 are allowed",
+            s.len()
+        ));
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err("may contain only lower-case letters, digits and '-'".into());
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Err("must start and end with a letter or digit".into());
+    }
+    Ok(())
+}
+
+/// RFC 1123 subdomain: Secret, ConfigMap, ServiceAccount and Role names. At most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > 253 {
+        return Err(format!(
+            "is {} characters long; at most 253 are allowed",
+            s.len()
+        ));
+    }
+    for part in s.split('.') {
+        if part.is_empty()
+            || part.starts_with('-')
+            || part.ends_with('-')
+            || !part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(
+                "must be lower-case letters, digits, '-' and '.', starting and ending with a letter or digit"
+                    .into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// IANA service name, as Kubernetes requires for port names: at most 15 characters.
+pub fn port_name(s: &str) -> Result<(), String> {
+    dns_label(s)?;
+    if s.len() > 15 {
+        return Err(format!(
+            "is {} characters long; port names allow at most 15",
+            s.len()
+        ));
+    }
+    if s.contains("--") {
+        return Err("must not contain '--'".into());
+    }
+    if !s.bytes().any(|b| b.is_ascii_lowercase()) {
+        return Err("must contain at least one letter".into());
+    }
+    Ok(())
+}
+
+fn qualified_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    !b.is_empty()
+        && b.len() <= 63
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.'))
+}
+
+/// Label and annotation keys: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters.
+pub fn label_key(s: &str) -> Result<(), String> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    if let Some(p) = prefix {
+        dns_subdomain(p).map_err(|e| format!("has a prefix '{p}' that {e}"))?;
+    }
+    if !qualified_name_part(name) {
+        return Err(format!(
+            "has a name part '{name}' that must be 1-63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+        ));
+    }
+    Ok(())
+}
+
+/// Label values: empty, or at most 63 characters of letters, digits, '-', '_', '.'.
+pub fn label_value(s: &str) -> Result<(), String> {
+    if s.is_empty() || qualified_name_part(s) {
+        Ok(())
+    } else if s.len() > 63 {
+        Err(format!(
+            "is {} characters long; label values allow at most 63",
+            s.len()
+        ))
+    } else {
+        Err(
+            "must be letters, digits, '-', '_' or '.', starting and ending with a letter or digit"
+                .into(),
+        )
+    }
+}
+
+/// Keys inside a Secret or ConfigMap.
+pub fn config_key(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1-253 characters".into());
+    }
+    if s == "." || s == ".." {
+        return Err("must not be '.' or '..'".into());
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    {
+        return Err("may contain only letters, digits, '-', '_' and '.'".into());
+    }
+    Ok(())
+}
+
+/// A duration both OpenBao (Go) and Prometheus read the same way: one or more `<n><unit>` with
+/// units `h`, `m`, `s`, `ms` in that order, e.g. `30s`, `1h30m`. Returns milliseconds.
+pub fn duration_ms(s: &str) -> Result<u64, String> {
+    const UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
+    let bad = || format!("'{s}' is not a duration like 30s, 5m or 1h30m (units h, m, s, ms)");
+    if s.is_empty() {
+        return Err(bad());
+    }
+    let mut rest = s;
+    let mut total: u64 = 0;
+    let mut last_unit = None::<usize>;
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Err(bad());
+        }
+        let n: u64 = rest[..digits]
+            .parse()
+            .map_err(|_| format!("'{s}' is too large"))?;
+        rest = &rest[digits..];
+        // `ms` must be tried before `m`.
+        let (idx, unit, scale) = [3usize, 0, 1, 2]
+            .iter()
+            .map(|&i| (i, UNITS[i].0, UNITS[i].1))
+            .find(|(_, u, _)| rest.starts_with(u))
+            .ok_or_else(bad)?;
+        if last_unit.is_some_and(|l| idx <= l) {
+            return Err(format!(
+                "'{s}' repeats a unit or lists them out of order (write h, m, s, ms)"
+            ));
+        }
+        last_unit = Some(idx);
+        rest = &rest[unit.len()..];
+        total = n
+            .checked_mul(scale)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(|| format!("'{s}' is too large"))?;
+    }
+    // Go's time.Duration is int64 nanoseconds: about 2,562,047 hours.
+    if total > (i64::MAX as u64) / 1_000_000 {
+        return Err(format!(
+            "'{s}' is too large: OpenBao durations stop at about 2562047h"
+        ));
+    }
+    Ok(total)
+}
+
+/// `host:port` or `[v6]:port`, port 1-65535.
+pub fn address(s: &str) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
+        let (h, p) = rest
+            .split_once("]:")
+            .ok_or_else(|| format!("'{s}' is not [IPv6]:port"))?;
+        (h, p)
+    } else {
+        s.rsplit_once(':')
+            .ok_or_else(|| format!("'{s}' is not host:port"))?
+    };
+    if host.is_empty() {
+        return Err(format!(
+            "'{s}' has no host (use 0.0.0.0 to listen on every interface)"
+        ));
+    }
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+    {
+        return Err(format!("'{s}' has an invalid host"));
+    }
+    let port: u32 = port
+        .parse()
+        .map_err(|_| format!("'{s}' has a port that is not a number"))?;
+    if port == 0 || port > 65535 {
+        return Err(format!("'{s}' has port {port}; ports are 1-65535"));
+    }
+    Ok((host.to_string(), port as u16))
+}
+
+/// A host name or IP address other nodes and Prometheus can dial.
+pub fn host(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1-253 characters".into());
+    }
+    if !s
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-'))
+    {
+        return Err("may contain only letters, digits, '.' and '-'".into());
+    }
+    Ok(())
+}
+
+/// A file path inside a container or on the Prometheus host.
+pub fn file_path(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.chars().any(|c| c.is_control()) {
+        return Err("must not contain control characters such as newlines".into());
+    }
+    Ok(())
+}
+
+/// Does this string look like a credential that must never be in a profile?
+pub fn looks_like_secret(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    if t.contains("-----BEGIN") && t.contains("PRIVATE KEY") {
+        return Some("a PEM private key");
+    }
+    // OpenBao/Vault tokens: service `s.`/`hvs.`, batch `b.`/`hvb.`, recovery `r.`/`hvr.`.
+    for prefix in ["hvs.", "hvb.", "hvr.", "s.", "b.", "r."] {
+        if let Some(body) = t.strip_prefix(prefix) {
+            if body.len() >= 20
+                && body
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Some("an OpenBao token");
+            }
+        }
+    }
+    // A JSON Web Token (a Kubernetes service account token): three base64url parts, header `eyJ`.
+    let parts: Vec<&str> = t.split('.').collect();
+    if parts.len() == 3
+        && parts[0].starts_with("eyJ")
+        && parts.iter().all(|p| {
+            p.len() >= 4
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        })
+    {
+        return Some("a JSON Web Token");
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(duration_ms("30s"), Ok(30_000));
+        assert_eq!(duration_ms("1h30m"), Ok(5_400_000));
+        assert_eq!(duration_ms("250ms"), Ok(250));
+        assert!(duration_ms("30").is_err());
+        assert!(duration_ms("1m1h").is_err());
+        assert!(duration_ms("s").is_err());
+        assert!(duration_ms("99999999999999999999h").is_err());
+        assert!(duration_ms("3000000h").is_err());
+    }
+
+    #[test]
+    fn names_and_labels() {
+        assert!(dns_label("openbao-active-metrics").is_ok());
+        assert!(dns_label("Openbao").is_err());
+        assert!(dns_label(&"a".repeat(63)).is_ok());
+        assert!(dns_label(&"a".repeat(64)).is_err());
+        assert!(label_key("app.kubernetes.io/name").is_ok());
+        assert!(label_key("openbao-active").is_ok());
+        assert!(label_key("-bad").is_err());
+        assert!(label_value("").is_ok());
+        assert!(label_value("true").is_ok());
+        assert!(label_value("has space").is_err());
+        assert!(port_name("https-metrics").is_ok());
+        assert!(port_name("https-metrics-port").is_err());
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(looks_like_secret("s.AbCdEfGhIjKlMnOpQrStUvWx").is_some());
+        assert!(looks_like_secret("hvs.CAESIJ1234567890abcdefghij").is_some());
+        assert!(looks_like_secret("-----BEGIN RSA PRIVATE KEY-----\nabc").is_some());
+        assert!(looks_like_secret("eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl").is_some());
+        assert!(looks_like_secret("openbao-metrics-token").is_none());
+        assert!(looks_like_secret("s.short").is_none());
+    }
+
+    #[test]
+    fn addresses() {
+        assert_eq!(address("0.0.0.0:8200"), Ok(("0.0.0.0".into(), 8200)));
+        assert_eq!(address("[::]:8200"), Ok(("::".into(), 8200)));
+        assert!(address("0.0.0.0:0").is_err());
+        assert!(address("0.0.0.0:70000").is_err());
+        assert!(address("8200").is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! The profile's JSON Schema: generated from `raw::Profile`, committed as
+//! `schemas/profile.schema.json` (draft-07, which taplo and Even Better TOML understand), and
+//! checked against every profile with the errors mapped back to TOML spans.
+
+use std::path::Path;
+use std::sync::OnceLock;
+
+use schemars::generate::SchemaSettings;
+use toml::de::{DeTable, DeValue};
+
+use super::raw;
+use crate::diag::Diagnostic;
+
+/// The schema as pretty JSON with a trailing newline, exactly as committed under `schemas/`.
+pub fn schema_json() -> String {
+    let generator = SchemaSettings::draft07().into_generator();
+    let mut schema = generator.into_root_schema_for::<raw::Profile>();
+    schema.insert(
+        "$id".into(),
+        "https://baogen.dev/schemas/profile.schema.json".into(),
+    );
+    schema.insert("title".into(), "baogen profile".into());
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let schema: serde_json::Value =
+            serde_json::from_str(&schema_json()).expect("generated schema is JSON");
+        jsonschema::draft7::new(&schema).expect("generated schema is a valid draft-07 schema")
+    })
+}
+
+/// Check the document against the schema; each violation points at the offending value.
+pub fn check(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<Diagnostic> {
+    validator()
+        .iter_errors(value)
+        .map(|err| {
+            let pointer = err.instance_path().as_str().to_string();
+            let span = span_at(doc, &pointer);
+            let at = if pointer.is_empty() {
+                "the profile".to_string()
+            } else {
+                dotted(&pointer)
+            };
+            Diagnostic::new(path, span, format!("{at}: {}", err.masked()))
+                .help("see schemas/profile.schema.json or the README's profile reference")
+        })
+        .collect()
+}
+
+/// `/listener/api/address` → `listener.api.address`, `/roles/0/name` → `roles[0].name`.
+fn dotted(pointer: &str) -> String {
+    let mut out = String::new();
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if seg.parse::<usize>().is_ok() {
+            out.push_str(&format!("[{seg}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(&seg);
+        }
+    }
+    out
+}
+
+/// Walk the span-carrying TOML document along a JSON pointer.
+pub fn span_at(doc: &DeTable<'_>, pointer: &str) -> Option<std::ops::Range<usize>> {
+    let mut table = doc;
+    let mut current: Option<&toml::Spanned<DeValue<'_>>> = None;
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        let next = match current.map(|v| v.get_ref()) {
+            None => table
+                .iter()
+                .find(|(k, _)| k.get_ref() == &seg)
+                .map(|(_, v)| v),
+            Some(DeValue::Table(t)) => t.iter().find(|(k, _)| k.get_ref() == &seg).map(|(_, v)| v),
+            Some(DeValue::Array(a)) => seg.parse::<usize>().ok().and_then(|i| a.get(i)),
+            Some(_) => None,
+        };
+        let next = next?;
+        if let DeValue::Table(t) = next.get_ref() {
+            table = t;
+        }
+        current = Some(next);
+    }
+    current.map(|v| v.span())
+}

@@ -1,0 +1,72 @@
+//! Shared test helpers: where the real tools are, how to run baogen, temp dirs.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn baogen() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_baogen"))
+}
+
+pub fn run_baogen(args: &[&str]) -> Output {
+    baogen().args(args).output().expect("baogen runs")
+}
+
+/// Locate a real tool the test needs. Under CI=true a missing tool fails the test loudly;
+/// elsewhere the test is skipped with a message on stderr (run scripts/install-tools).
+pub fn tool(name: &str) -> Option<PathBuf> {
+    let candidates = [
+        root().join(".tools/venv/bin").join(name),
+        root().join(".tools/bin").join(name),
+    ];
+    let found = candidates
+        .into_iter()
+        .find(|p| p.is_file())
+        .or_else(|| which(name));
+    if found.is_none() {
+        let msg = format!("required tool `{name}` is missing: run scripts/install-tools");
+        if std::env::var("CI").is_ok_and(|v| v == "true") {
+            panic!("{msg}");
+        }
+        eprintln!("SKIPPED: {msg}");
+    }
+    found
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(name))
+        .find(|p| p.is_file())
+}
+
+/// A temporary directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> Self {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static N: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "baogen-test-{tag}-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
