@@ -54,9 +54,6 @@ impl Diagnostic {
         let path = self.file.display().to_string();
         let title = Level::ERROR.primary_title(&self.message);
         let mut groups = Vec::new();
-        let label = source
-            .map(|src| format!("at {}", self.location(src)))
-            .unwrap_or_default();
         match (source, &self.span) {
             (Some(src), Some(span)) => {
                 let span = clamp(src, span.clone());
@@ -65,7 +62,7 @@ impl Diagnostic {
                         Snippet::source(src)
                             .path(&path)
                             .fold(true)
-                            .annotation(AnnotationKind::Primary.span(span).label(&label)),
+                            .annotation(AnnotationKind::Primary.span(span)),
                     ),
                 );
             }

@@ -101,7 +101,7 @@ pub struct OpenBao {
     /// The OpenBao container in that StatefulSet (default `openbao`).
     pub container: Option<Sp<String>>,
     /// Labels that select OpenBao server pods.
-    pub pod_labels: Option<Labels>,
+    pub pod_labels: Option<Sp<Labels>>,
     /// Value of the `cluster` label added to every scraped series (default `openbao`).
     pub cluster: Option<Sp<String>>,
 }
@@ -196,10 +196,10 @@ pub struct Prometheus {
     /// Namespace Prometheus runs in (default `monitoring`).
     pub namespace: Option<Sp<String>>,
     /// Labels your Prometheus resource selects monitors and rules by.
-    pub monitor_labels: Option<Labels>,
+    pub monitor_labels: Option<Sp<Labels>>,
     /// Labels of the Prometheus pods, for the NetworkPolicy (default
     /// `app.kubernetes.io/name = "prometheus"`).
-    pub pod_labels: Option<Labels>,
+    pub pod_labels: Option<Sp<Labels>>,
     /// Emit a NetworkPolicy so only Prometheus reaches the metrics port (required for all-node).
     pub network_policy: Option<Sp<bool>>,
     /// Path of the token file in the plain `prometheus.yml`.
@@ -223,7 +223,7 @@ pub struct Demo {
     /// Host port Prometheus is published on (default 9090).
     pub prometheus_port: Option<Sp<u16>>,
     /// The Raft nodes; each becomes one Compose service.
-    pub nodes: Vec<DemoNode>,
+    pub nodes: Sp<Vec<DemoNode>>,
 }
 
 #[derive(Debug, Deserialize, JsonSchema)]

@@ -135,7 +135,7 @@ pub fn config_key(s: &str) -> Result<(), String> {
 /// units `h`, `m`, `s`, `ms` in that order, e.g. `30s`, `1h30m`. Returns milliseconds.
 pub fn duration_ms(s: &str) -> Result<u64, String> {
     const UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
-    let bad = || format!("'{s}' is not a duration like 30s, 5m or 1h30m (units h, m, s, ms)");
+    let bad = || "is not a duration like 30s, 5m or 1h30m (units h, m, s, ms)".to_string();
     if s.is_empty() {
         return Err(bad());
     }
@@ -149,7 +149,7 @@ pub fn duration_ms(s: &str) -> Result<u64, String> {
         }
         let n: u64 = rest[..digits]
             .parse()
-            .map_err(|_| format!("'{s}' is too large"))?;
+            .map_err(|_| "is too large".to_string())?;
         rest = &rest[digits..];
         // `ms` must be tried before `m`.
         let (idx, unit, scale) = [3usize, 0, 1, 2]
@@ -158,22 +158,20 @@ pub fn duration_ms(s: &str) -> Result<u64, String> {
             .find(|(_, u, _)| rest.starts_with(u))
             .ok_or_else(bad)?;
         if last_unit.is_some_and(|l| idx <= l) {
-            return Err(format!(
-                "'{s}' repeats a unit or lists them out of order (write h, m, s, ms)"
-            ));
+            return Err(
+                "repeats a unit or lists them out of order (write h, m, s, ms)".to_string(),
+            );
         }
         last_unit = Some(idx);
         rest = &rest[unit.len()..];
         total = n
             .checked_mul(scale)
             .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("'{s}' is too large"))?;
+            .ok_or_else(|| "is too large".to_string())?;
     }
     // Go's time.Duration is int64 nanoseconds: about 2,562,047 hours.
     if total > (i64::MAX as u64) / 1_000_000 {
-        return Err(format!(
-            "'{s}' is too large: OpenBao durations stop at about 2562047h"
-        ));
+        return Err("is too large: OpenBao durations stop at about 2562047h".to_string());
     }
     Ok(total)
 }
@@ -183,28 +181,26 @@ pub fn address(s: &str) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let (h, p) = rest
             .split_once("]:")
-            .ok_or_else(|| format!("'{s}' is not [IPv6]:port"))?;
+            .ok_or_else(|| "is not [IPv6]:port".to_string())?;
         (h, p)
     } else {
         s.rsplit_once(':')
-            .ok_or_else(|| format!("'{s}' is not host:port"))?
+            .ok_or_else(|| "is not host:port".to_string())?
     };
     if host.is_empty() {
-        return Err(format!(
-            "'{s}' has no host (use 0.0.0.0 to listen on every interface)"
-        ));
+        return Err("has no host (use 0.0.0.0 to listen on every interface)".to_string());
     }
     if !host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
     {
-        return Err(format!("'{s}' has an invalid host"));
+        return Err("has an invalid host".to_string());
     }
     let port: u32 = port
         .parse()
-        .map_err(|_| format!("'{s}' has a port that is not a number"))?;
+        .map_err(|_| "has a port that is not a number".to_string())?;
     if port == 0 || port > 65535 {
-        return Err(format!("'{s}' has port {port}; ports are 1-65535"));
+        return Err(format!("has port {port}; ports are 1-65535"));
     }
     Ok((host.to_string(), port as u16))
 }
@@ -230,6 +226,14 @@ pub fn file_path(s: &str) -> Result<(), String> {
     }
     if s.chars().any(|c| c.is_control()) {
         return Err("must not contain control characters such as newlines".into());
+    }
+    // OpenBao parses its config with HCL 1, which has no `$${` escape: refuse what HCL 2
+    // tools would treat as a template instead of emitting a value that means two things.
+    if s.contains("${") || s.contains("%{") {
+        return Err("must not contain '${' or '%{' (template sequences)".into());
+    }
+    if s.contains('"') || s.contains('\\') {
+        return Err("must not contain quotes or backslashes".into());
     }
     Ok(())
 }

@@ -47,7 +47,7 @@ impl<'a> Ctx<'a> {
             Err(reason) => {
                 self.error(
                     Some(value.span()),
-                    format!("{what} '{}' {reason}", value.get()),
+                    format!("{what} '{}' {reason}", value.get().escape_debug()),
                     help,
                 );
                 None
@@ -108,7 +108,7 @@ impl<'a> Ctx<'a> {
                     .check(
                         v,
                         what,
-                        |s| rules::duration_ms(s).map_err(|e| format!("is invalid: {e}")),
+                        rules::duration_ms,
                         "write a duration such as 30s, 5m or 1h",
                     )
                     .unwrap_or(0);
@@ -243,7 +243,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
             rules::duration_ms(v.get()),
             rules::duration_ms(&scrape.interval),
         ) {
-            if retention < interval {
+            if retention < interval && retention > 0 {
                 cx.error(
                     Some(v.span()),
                     format!("telemetry.prometheus_retention_time '{}' is shorter than the scrape interval '{}'", v.get(), scrape.interval),
@@ -321,9 +321,9 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
     let pod_labels = match &raw.pod_labels {
         Some(l) => {
             if l.is_empty() {
-                cx.error(None, "openbao.pod_labels is empty: the scrape would select every pod in the namespace", "list the labels of the OpenBao server pods, e.g. \"app.kubernetes.io/name\" = \"openbao\"");
+                cx.error(Some(l.span()), "openbao.pod_labels is empty: the scrape would select every pod in the namespace", "list the labels of the OpenBao server pods, e.g. \"app.kubernetes.io/name\" = \"openbao\"");
             }
-            for (k, _) in l.iter() {
+            for (k, _) in l.get().iter() {
                 if k.get().starts_with("openbao-")
                     && matches!(
                         k.get().as_str(),
@@ -341,7 +341,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
                     cx.error(Some(k.span()), format!("openbao.pod_labels must not contain '{}', a label service registration sets", k.get()), why);
                 }
             }
-            cx.labels(l, "openbao.pod_labels")
+            cx.labels(l.get(), "openbao.pod_labels")
         }
         None => [
             ("app.kubernetes.io/instance", "openbao"),
@@ -803,9 +803,9 @@ fn prometheus(
     let pod_labels = match &raw.pod_labels {
         Some(l) => {
             if l.is_empty() {
-                cx.error(None, "prometheus.pod_labels is empty: the NetworkPolicy would let every pod in the Prometheus namespace through", "list the labels of your Prometheus pods, e.g. \"app.kubernetes.io/name\" = \"prometheus\"");
+                cx.error(Some(l.span()), "prometheus.pod_labels is empty: the NetworkPolicy would let every pod in the Prometheus namespace through", "list the labels of your Prometheus pods, e.g. \"app.kubernetes.io/name\" = \"prometheus\"");
             }
-            cx.labels(l, "prometheus.pod_labels")
+            cx.labels(l.get(), "prometheus.pod_labels")
         }
         None => [(
             "app.kubernetes.io/name".to_string(),
@@ -907,14 +907,14 @@ fn demo_section(
     );
     if raw.nodes.is_empty() {
         cx.error(
-            None,
+            Some(raw.nodes.span()),
             "[demo] lists no nodes",
             "add [[demo.nodes]] entries, e.g. name = \"openbao-node0\"",
         );
     }
     let mut nodes: Vec<model::DemoNode> = Vec::new();
     let mut bound: Vec<(String, u16, String)> = Vec::new();
-    for n in &raw.nodes {
+    for n in raw.nodes.get() {
         cx.check(
             &n.name,
             "demo node name",
@@ -927,6 +927,7 @@ fn demo_section(
                 format!("demo node '{}' is listed twice", n.name.get()),
                 "give every node its own name",
             );
+            continue;
         }
         let host = match &n.host {
             Some(h) => {

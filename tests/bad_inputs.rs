@@ -1,0 +1,182 @@
+//! The bad-input corpus: every file in tests/bad/ is a profile with one problem. Each must
+//! exit 2 with exactly the error in tests/bad/<name>.stderr (pointing at file:line:column),
+//! and leave the output directory exactly as it was. `BAOGEN_BLESS=1` rewrites the .stderr files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+fn cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(common::root().join("tests/bad"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// Render `rel` into an output directory that already holds a previous render, and return
+/// (exit code, stderr); asserts the previous render is untouched.
+fn render_into_existing(rel: &Path) -> (Option<i32>, String) {
+    let tmp = common::TempDir::new("bad");
+    let out = tmp.path().join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(baogen::write::MARKER), "previous\n").unwrap();
+    std::fs::write(out.join("keep.txt"), "previous render\n").unwrap();
+    let output = common::baogen()
+        .current_dir(common::root())
+        .arg("render")
+        .arg(rel)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "previous render\n",
+        "{}: output changed",
+        rel.display()
+    );
+    let entries: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        entries.len(),
+        1,
+        "{}: left files next to the output: {entries:?}",
+        rel.display()
+    );
+    assert!(
+        output.stdout.is_empty(),
+        "{}: wrote to stdout",
+        rel.display()
+    );
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_bad_profile_is_refused_with_its_exact_error() {
+    let bless = std::env::var("BAOGEN_BLESS").is_ok_and(|v| v == "1");
+    let cases = cases();
+    assert!(
+        cases.len() >= 80,
+        "the corpus must keep at least 80 cases, has {}",
+        cases.len()
+    );
+    let mut failures = Vec::new();
+    for case in &cases {
+        let rel = case.strip_prefix(common::root()).unwrap();
+        let (code, stderr) = render_into_existing(rel);
+        if code != Some(2) {
+            failures.push(format!(
+                "{}: exit code {code:?}, want 2\n{stderr}",
+                rel.display()
+            ));
+            continue;
+        }
+        if stderr.contains("panicked") {
+            failures.push(format!("{}: panicked\n{stderr}", rel.display()));
+        }
+        let location = format!("{}:", rel.display());
+        let has_line_col = stderr.lines().any(|l| {
+            l.contains(&location)
+                && l.split(&location).nth(1).is_some_and(|rest| {
+                    rest.split(':')
+                        .take(2)
+                        .all(|n| n.trim().parse::<u32>().is_ok())
+                })
+        });
+        if !has_line_col {
+            failures.push(format!(
+                "{}: the error names no file:line:column\n{stderr}",
+                rel.display()
+            ));
+        }
+        let expected_path = case.with_extension("stderr");
+        if bless {
+            std::fs::write(&expected_path, &stderr).unwrap();
+            continue;
+        }
+        let expected = std::fs::read_to_string(&expected_path).unwrap_or_default();
+        if expected != stderr {
+            let diff = similar::TextDiff::from_lines(&expected, &stderr)
+                .unified_diff()
+                .header("expected", "actual")
+                .to_string();
+            failures.push(format!(
+                "{}: error text changed (BAOGEN_BLESS=1 to accept):\n{diff}",
+                rel.display()
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn oversized_profile_is_refused_before_parsing() {
+    let tmp = common::TempDir::new("huge");
+    let path = tmp.path().join("huge.toml");
+    let mut text = String::from("profile = \"demo\"\n");
+    while text.len() <= baogen::profile::MAX_PROFILE_BYTES {
+        text.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    std::fs::write(&path, text).unwrap();
+    let out = common::run_baogen(&[
+        "render",
+        path.to_str().unwrap(),
+        "--out",
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("refuses profiles over 1048576 bytes"),
+        "{stderr}"
+    );
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn missing_profile_file_is_a_clear_error() {
+    let out = common::run_baogen(&[
+        "render",
+        "does/not/exist.toml",
+        "--out",
+        "/nonexistent-baogen-out",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does/not/exist.toml") && stderr.contains("cannot read the profile"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn all_problems_of_a_profile_are_reported_in_one_run() {
+    let out = common::run_baogen(&[
+        "check",
+        "tests/bad/name-namespace-uppercase.toml",
+        "tests/bad/label-value-with-space.toml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("'OpenBao'") && stderr.contains("'kube prometheus'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("2 problems found"), "{stderr}");
+}
