@@ -7,7 +7,11 @@ use std::path::Path;
 
 use common::{run_baogen, TempDir};
 
-const SHIPPED: [&str; 3] = ["profiles/active.toml", "profiles/all-node.toml", "profiles/demo.toml"];
+const SHIPPED: [&str; 3] = [
+    "profiles/active.toml",
+    "profiles/all-node.toml",
+    "profiles/demo.toml",
+];
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -31,7 +35,10 @@ fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             if e.path().is_dir() {
                 walk(base, &e.path(), out);
             } else {
-                out.push((e.path().strip_prefix(base).unwrap().display().to_string(), std::fs::read(e.path()).unwrap()));
+                out.push((
+                    e.path().strip_prefix(base).unwrap().display().to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                ));
             }
         }
     }
@@ -44,7 +51,13 @@ fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 #[test]
 fn check_passes_on_the_committed_golden_output() {
     let out = run_baogen(&["check", SHIPPED[0], SHIPPED[1], SHIPPED[2]]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
     assert!(out.stdout.is_empty());
 }
 
@@ -54,23 +67,42 @@ fn scratch(name: &str) -> (TempDir, std::path::PathBuf, std::path::PathBuf) {
     let golden = tmp.path().join("golden");
     copy_tree(&common::root().join("golden").join(name), &golden);
     let profile = tmp.path().join(format!("{name}.toml"));
-    let source = std::fs::read_to_string(common::root().join(format!("profiles/{name}.toml"))).unwrap();
-    std::fs::write(&profile, source.replace(&format!("output = \"../golden/{name}\""), "output = \"golden\"")).unwrap();
+    let source =
+        std::fs::read_to_string(common::root().join(format!("profiles/{name}.toml"))).unwrap();
+    std::fs::write(
+        &profile,
+        source.replace(
+            &format!("output = \"../golden/{name}\""),
+            "output = \"golden\"",
+        ),
+    )
+    .unwrap();
     (tmp, profile, golden)
 }
 
 #[test]
 fn check_exits_1_with_a_diff_after_a_profile_edit() {
     let (_tmp, profile, _) = scratch("active");
-    let edited = std::fs::read_to_string(&profile).unwrap().replace("interval = \"30s\"", "interval = \"15s\"");
+    let edited = std::fs::read_to_string(&profile)
+        .unwrap()
+        .replace("interval = \"30s\"", "interval = \"15s\"");
     std::fs::write(&profile, edited).unwrap();
     let out = run_baogen(&["check", profile.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let diff = text(&out.stdout);
-    assert!(diff.contains("-    interval: 30s") && diff.contains("+    interval: 15s"), "{diff}");
-    assert!(diff.contains("a/kubernetes/servicemonitor.yaml (on disk)"), "{diff}");
+    assert!(
+        diff.contains("-    interval: 30s") && diff.contains("+    interval: 15s"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("a/kubernetes/servicemonitor.yaml (on disk)"),
+        "{diff}"
+    );
     let stderr = text(&out.stderr);
-    assert!(stderr.contains(&format!("baogen render {}", profile.display())), "{stderr}");
+    assert!(
+        stderr.contains(&format!("baogen render {}", profile.display())),
+        "{stderr}"
+    );
 
     // `diff` shows the same and exits 0.
     let out = run_baogen(&["diff", profile.to_str().unwrap()]);
@@ -83,14 +115,29 @@ fn check_catches_hand_edits_and_stray_files() {
     let (_tmp, profile, golden) = scratch("all-node");
     std::fs::write(golden.join("kubernetes/notes.yaml"), "hand: written\n").unwrap();
     let np = golden.join("kubernetes/networkpolicy.yaml");
-    std::fs::write(&np, std::fs::read_to_string(&np).unwrap().replace("8202", "9999")).unwrap();
+    std::fs::write(
+        &np,
+        std::fs::read_to_string(&np)
+            .unwrap()
+            .replace("8202", "9999"),
+    )
+    .unwrap();
     std::fs::remove_file(golden.join("VERIFY.md")).unwrap();
     let out = run_baogen(&["check", profile.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let report = text(&out.stdout);
-    assert!(report.contains("+    - port: 8202") && report.contains("-    - port: 9999"), "{report}");
-    assert!(report.contains("extra (not rendered by the profile):") && report.contains("notes.yaml"), "{report}");
-    assert!(report.contains("missing:") && report.contains("VERIFY.md"), "{report}");
+    assert!(
+        report.contains("+    - port: 8202") && report.contains("-    - port: 9999"),
+        "{report}"
+    );
+    assert!(
+        report.contains("extra (not rendered by the profile):") && report.contains("notes.yaml"),
+        "{report}"
+    );
+    assert!(
+        report.contains("missing:") && report.contains("VERIFY.md"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -102,12 +149,20 @@ fn render_writes_exactly_the_golden_tree_and_is_repeatable() {
         let first = run_baogen(&["render", &profile, "--out", out_dir.to_str().unwrap()]);
         assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
         let tree = read_tree(&out_dir);
-        assert_eq!(tree, read_tree(&common::root().join("golden").join(name)), "{name}: render differs from golden");
+        assert_eq!(
+            tree,
+            read_tree(&common::root().join("golden").join(name)),
+            "{name}: render differs from golden"
+        );
         // Rendering again replaces the directory with identical bytes and leaves no temp dirs.
         let second = run_baogen(&["render", &profile, "--out", out_dir.to_str().unwrap()]);
         assert_eq!(second.status.code(), Some(0));
         assert_eq!(read_tree(&out_dir), tree);
-        let siblings: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        let siblings: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert_eq!(siblings.len(), 1, "{siblings:?}");
     }
 }
@@ -120,8 +175,15 @@ fn render_refuses_to_replace_a_directory_it_did_not_write() {
     std::fs::write(dir.join("precious.txt"), "keep me").unwrap();
     let out = run_baogen(&["render", SHIPPED[0], "--out", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("was not written by baogen"), "{}", text(&out.stderr));
-    assert_eq!(std::fs::read_to_string(dir.join("precious.txt")).unwrap(), "keep me");
+    assert!(
+        text(&out.stderr).contains("was not written by baogen"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precious.txt")).unwrap(),
+        "keep me"
+    );
 }
 
 #[test]
@@ -131,16 +193,27 @@ fn render_into_a_read_only_place_is_a_clear_error() {
     std::fs::create_dir_all(&parent).unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o555)).unwrap();
-    let out = run_baogen(&["render", SHIPPED[0], "--out", parent.join("out").to_str().unwrap()]);
+    let out = run_baogen(&[
+        "render",
+        SHIPPED[0],
+        "--out",
+        parent.join("out").to_str().unwrap(),
+    ]);
     std::fs::set_permissions(&parent, std::fs::Permissions::from_mode(0o755)).unwrap();
     // root ignores directory permissions; the test means something only for other users.
     if out.status.success() {
-        eprintln!("running as root: permissions are not enforced, skipping the read-only assertion");
+        eprintln!(
+            "running as root: permissions are not enforced, skipping the read-only assertion"
+        );
         return;
     }
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("cannot create a temporary directory next to the output") && stderr.contains("nothing was changed"), "{stderr}");
+    assert!(
+        stderr.contains("cannot create a temporary directory next to the output")
+            && stderr.contains("nothing was changed"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -148,9 +221,18 @@ fn render_into_a_path_under_a_file_is_a_clear_error() {
     let tmp = TempDir::new("file-parent");
     let file = tmp.path().join("file");
     std::fs::write(&file, "x").unwrap();
-    let out = run_baogen(&["render", SHIPPED[0], "--out", file.join("out").to_str().unwrap()]);
+    let out = run_baogen(&[
+        "render",
+        SHIPPED[0],
+        "--out",
+        file.join("out").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("cannot create the output's parent directory"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cannot create the output's parent directory"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -160,7 +242,16 @@ fn stdout_mode_prints_every_kubernetes_object_as_one_stream() {
     let stream = text(&out.stdout);
     let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stream).unwrap();
     let kinds: Vec<&str> = docs.iter().map(|d| d["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["Service", "ServiceMonitor", "Role", "RoleBinding", "PrometheusRule"]);
+    assert_eq!(
+        kinds,
+        [
+            "Service",
+            "ServiceMonitor",
+            "Role",
+            "RoleBinding",
+            "PrometheusRule"
+        ]
+    );
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
 
@@ -178,7 +269,10 @@ fn explain_states_what_the_profile_hides_and_why() {
     let out = run_baogen(&["explain", SHIPPED[0]]);
     assert_eq!(out.status.code(), Some(0));
     let s = text(&out.stdout);
-    assert!(s.contains("Standby and sealed nodes are not visible"), "{s}");
+    assert!(
+        s.contains("Standby and sealed nodes are not visible"),
+        "{s}"
+    );
     assert!(s.contains("insecureSkipVerify is never emitted"), "{s}");
     let s = text(&run_baogen(&["explain", SHIPPED[1]]).stdout);
     assert!(s.contains("NetworkPolicy lets only pods"), "{s}");
@@ -194,19 +288,30 @@ fn usage_errors_exit_2() {
 #[test]
 fn several_profiles_render_into_subdirectories() {
     let tmp = TempDir::new("multi");
-    let out = run_baogen(&["render", SHIPPED[0], SHIPPED[2], "--out", tmp.path().join("o").to_str().unwrap()]);
+    let out = run_baogen(&[
+        "render",
+        SHIPPED[0],
+        SHIPPED[2],
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(tmp.path().join("o/active/kubernetes/service.yaml").is_file());
+    assert!(tmp
+        .path()
+        .join("o/active/kubernetes/service.yaml")
+        .is_file());
     assert!(tmp.path().join("o/demo/compose/compose.yaml").is_file());
 }
 
 #[test]
 fn the_reference_profile_documents_every_key_and_validates() {
-    let reference = std::fs::read_to_string(common::root().join("profiles/reference.toml")).unwrap();
+    let reference =
+        std::fs::read_to_string(common::root().join("profiles/reference.toml")).unwrap();
     let out = run_baogen(&["render", "profiles/reference.toml", "--stdout"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // Every property of the schema appears in the reference, so it really shows every option.
-    let schema: serde_json::Value = serde_json::from_str(&baogen::profile::schema::schema_json()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&baogen::profile::schema::schema_json()).unwrap();
     let mut missing = Vec::new();
     let mut keys = Vec::new();
     collect_keys(&schema, &schema, &mut keys);
@@ -214,11 +319,18 @@ fn the_reference_profile_documents_every_key_and_validates() {
         let written = format!("{k} =");
         let table = format!("[{k}]");
         let nested = format!(".{k}]");
-        if !reference.contains(&written) && !reference.contains(&table) && !reference.contains(&nested) && !reference.contains(&format!("{k}.")) {
+        if !reference.contains(&written)
+            && !reference.contains(&table)
+            && !reference.contains(&nested)
+            && !reference.contains(&format!("{k}."))
+        {
             missing.push(k);
         }
     }
-    assert!(missing.is_empty(), "profiles/reference.toml does not show: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "profiles/reference.toml does not show: {missing:?}"
+    );
 }
 
 fn collect_keys(root: &serde_json::Value, node: &serde_json::Value, out: &mut Vec<String>) {
@@ -231,7 +343,12 @@ fn collect_keys(root: &serde_json::Value, node: &serde_json::Value, out: &mut Ve
         }
     }
     for key in ["allOf", "anyOf", "oneOf"] {
-        for sub in node.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
+        for sub in node
+            .get(key)
+            .and_then(|v| v.as_array())
+            .into_iter()
+            .flatten()
+        {
             collect_keys(root, sub, out);
         }
     }
