@@ -10,12 +10,17 @@ use common::TempDir;
 
 fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             if e.path().is_dir() {
                 walk(base, &e.path(), out);
             } else {
-                out.push((e.path().strip_prefix(base).unwrap().display().to_string(), std::fs::read(e.path()).unwrap_or_default()));
+                out.push((
+                    e.path().strip_prefix(base).unwrap().display().to_string(),
+                    std::fs::read(e.path()).unwrap_or_default(),
+                ));
             }
         }
     }
@@ -29,7 +34,10 @@ fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (self.0 >> 33) % bound
     }
 }
@@ -40,13 +48,24 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
     let out = tmp.path().join("out");
     let golden = |name: &str| read_tree(&common::root().join("golden").join(name));
     let (active, demo) = (golden("active"), golden("demo"));
-    let render = |profile: &str| common::baogen().current_dir(common::root()).args(["render", profile, "--out"]).arg(&out).output().unwrap();
+    let render = |profile: &str| {
+        common::baogen()
+            .current_dir(common::root())
+            .args(["render", profile, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap()
+    };
     assert!(render("profiles/active.toml").status.success());
 
     let mut rng = Lcg(0x5eed);
     let (mut killed_mid_run, runs) = (0, 150);
     for i in 0..runs {
-        let profile = if i % 2 == 0 { "profiles/demo.toml" } else { "profiles/active.toml" };
+        let profile = if i % 2 == 0 {
+            "profiles/demo.toml"
+        } else {
+            "profiles/active.toml"
+        };
         let mut child = common::baogen()
             .current_dir(common::root())
             .args(["render", profile, "--out"])
@@ -56,20 +75,30 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
             .unwrap();
         std::thread::sleep(Duration::from_micros(rng.next(3000)));
         // SIGKILL from a second process, as an OOM killer or CI timeout would.
-        let _ = Command::new("kill").args(["-KILL", &child.id().to_string()]).status();
+        let _ = Command::new("kill")
+            .args(["-KILL", &child.id().to_string()])
+            .status();
         let status = child.wait().unwrap();
         if status.code().is_none() {
             killed_mid_run += 1;
         }
         let tree = read_tree(&out);
-        assert!(tree == active || tree == demo, "run {i}: the output is neither complete render: {:?}", tree.iter().map(|(p, _)| p).collect::<Vec<_>>());
+        assert!(
+            tree == active || tree == demo,
+            "run {i}: the output is neither complete render: {:?}",
+            tree.iter().map(|(p, _)| p).collect::<Vec<_>>()
+        );
     }
     assert!(killed_mid_run > 10, "only {killed_mid_run} of {runs} renders were killed before they finished; the test proves nothing");
 
     // The next run cleans up whatever the killed ones left next to the output.
     assert!(render("profiles/demo.toml").status.success());
     assert_eq!(read_tree(&out), demo);
-    let siblings: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    let siblings: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
     assert_eq!(siblings, vec![std::ffi::OsString::from("out")]);
 }
 
@@ -77,7 +106,12 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
 fn one_hundred_renders_under_different_environments_are_byte_identical() {
     let tmp = TempDir::new("determinism");
     let locales = ["C", "C.UTF-8", "de_DE.UTF-8", "tr_TR.UTF-8", "ja_JP.eucJP"];
-    let zones = ["UTC", "Asia/Kathmandu", "America/St_Johns", "Pacific/Chatham"];
+    let zones = [
+        "UTC",
+        "Asia/Kathmandu",
+        "America/St_Johns",
+        "Pacific/Chatham",
+    ];
     let root = common::root();
     for name in ["active", "all-node", "demo"] {
         let profile = root.join(format!("profiles/{name}.toml"));
@@ -85,7 +119,11 @@ fn one_hundred_renders_under_different_environments_are_byte_identical() {
         for i in 0..100 {
             let out = tmp.path().join(format!("{name}-{i}"));
             // Alternate the working directory and how the profile path is spelt.
-            let (cwd, arg) = if i % 2 == 0 { (root.clone(), format!("profiles/{name}.toml")) } else { (tmp.path().to_path_buf(), profile.display().to_string()) };
+            let (cwd, arg) = if i % 2 == 0 {
+                (root.clone(), format!("profiles/{name}.toml"))
+            } else {
+                (tmp.path().to_path_buf(), profile.display().to_string())
+            };
             let status = common::baogen()
                 .current_dir(cwd)
                 .env("LC_ALL", locales[i % locales.len()])

@@ -79,6 +79,22 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     }
 }
 
+/// Run any bytes through the whole pipeline as a profile, as `render` would, discarding the
+/// result: the fuzz target and its corpus replay test call this, and it must never panic.
+pub fn exercise(bytes: &[u8]) {
+    let path = Path::new("fuzz.toml");
+    match parse(path, bytes) {
+        Ok(profile) => {
+            let art = crate::emit::render(&profile);
+            let _ = art.kube_stream();
+        }
+        Err(diags) => {
+            let source = String::from_utf8_lossy(bytes);
+            let _ = crate::diag::render_all(&diags, |_| Some(source.to_string()), false);
+        }
+    }
+}
+
 /// A serde error from the TOML deserializer, with a suggestion for misspelt keys.
 fn type_error(path: &Path, e: &toml::de::Error) -> Diagnostic {
     let message = e.message().trim_end().to_string();
