@@ -1,0 +1,2 @@
+//! The floor for benchmarks: a Rust binary that starts and exits.
+fn main() {}
