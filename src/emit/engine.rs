@@ -397,3 +397,19 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
 
     out.add("apply.sh", apply_script(p, e));
 }
+
+#[cfg(test)]
+mod tests {
+    use super::sh;
+
+    #[test]
+    fn shell_words_are_quoted() {
+        assert_eq!(
+            sh("kubernetes/roles/ci-deployer"),
+            "kubernetes/roles/ci-deployer"
+        );
+        assert_eq!(sh("a b'c"), r"'a b'\''c'");
+        assert_eq!(sh("$(rm -rf /)"), "'$(rm -rf /)'");
+        assert_eq!(sh(""), "''");
+    }
+}
