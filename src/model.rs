@@ -235,7 +235,17 @@ pub struct EngineConfig {
     pub kubernetes_host: Option<String>,
     /// The PEM text of the CA certificate, read from the file the profile names.
     pub kubernetes_ca_cert: Option<String>,
-    pub disable_local_ca_jwt: Option<bool>,
+    pub disable_local_ca_jwt: bool,
+}
+
+impl RoleMode {
+    pub fn cluster_role(&self) -> bool {
+        match self {
+            RoleMode::ServiceAccount(_) => false,
+            RoleMode::BindRole { cluster_role, .. }
+            | RoleMode::GenerateRules { cluster_role, .. } => *cluster_role,
+        }
+    }
 }
 
 /// Which of the engine's three modes a role uses.
@@ -276,6 +286,7 @@ pub struct SelectorRequirement {
 
 #[derive(Debug, Clone)]
 pub struct EngineRole {
+    /// Lower-case, safe as a file name and a URL path segment.
     pub name: String,
     pub allowed_namespaces: Vec<String>,
     pub namespace_selector: Option<LabelSelector>,
@@ -284,6 +295,8 @@ pub struct EngineRole {
     pub token_default_ttl: u64,
     pub token_default_audiences: Vec<String>,
     pub mode: RoleMode,
+    /// Consumers may request `cluster_role_binding = true` (ClusterRole modes only).
+    pub cluster_role_binding: bool,
     pub name_template: Option<String>,
     pub extra_annotations: Labels,
     pub extra_labels: Labels,

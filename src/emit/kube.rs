@@ -30,7 +30,7 @@ fn meta(p: &Profile, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta
     }
 }
 
-fn common_labels(p: &Profile) -> BTreeMap<String, String> {
+pub(super) fn common_labels(p: &Profile) -> BTreeMap<String, String> {
     BTreeMap::from([(
         "baogen.dev/profile".to_string(),
         p.kind.as_str().to_string(),
@@ -156,6 +156,7 @@ struct Kustomization {
     api_version: &'static str,
     kind: &'static str,
     resources: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     patches: Vec<Patch>,
 }
 
@@ -189,7 +190,7 @@ pub fn statefulset_patch(p: &Profile) -> serde_json::Value {
 
 const PATCH_FILE: &str = "patches/openbao-statefulset-env.yaml";
 
-fn add_object<T: Serialize>(p: &Profile, out: &mut Artifacts, file: &str, object: &T) {
+pub(super) fn add_object<T: Serialize>(p: &Profile, out: &mut Artifacts, file: &str, object: &T) {
     out.add(
         format!("kubernetes/{file}"),
         format!("{}{}", header(p, "#"), crate::yaml::to_string(object)),
@@ -249,14 +250,19 @@ pub fn finish(p: &Profile, out: &mut Artifacts) {
         api_version: "kustomize.config.k8s.io/v1alpha1",
         kind: "Component",
         resources,
-        patches: vec![Patch {
-            path: PATCH_FILE.into(),
-            target: PatchTarget {
-                group: "apps",
-                kind: "StatefulSet",
-                name: p.openbao.statefulset.clone(),
-            },
-        }],
+        // The demo runs OpenBao in Compose: only the engine's RBAC is for a cluster.
+        patches: if p.kind == Kind::Demo {
+            Vec::new()
+        } else {
+            vec![Patch {
+                path: PATCH_FILE.into(),
+                target: PatchTarget {
+                    group: "apps",
+                    kind: "StatefulSet",
+                    name: p.openbao.statefulset.clone(),
+                },
+            }]
+        },
     };
     out.add(
         "kubernetes/kustomization.yaml",

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod compose;
+pub mod engine;
 pub mod hcl;
 pub mod kube;
 mod monitoring;
@@ -62,6 +63,9 @@ pub fn render(p: &Profile) -> Artifacts {
     if p.kind != Kind::Demo {
         kube::emit(p, &mut out);
     }
+    if let Some(engine) = &p.engine {
+        engine::emit(p, engine, &mut out);
+    }
 
     let rules = alerts::rules(p);
     out.add(
@@ -83,6 +87,8 @@ pub fn render(p: &Profile) -> Artifacts {
         );
         out.objects
             .push(serde_json::to_value(&rule).expect("plain data"));
+        kube::finish(p, &mut out);
+    } else if p.engine.is_some() {
         kube::finish(p, &mut out);
     }
 

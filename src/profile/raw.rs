@@ -249,20 +249,28 @@ pub struct DemoNode {
 pub struct KubernetesSecrets {
     /// Mount path of the engine (default `kubernetes`).
     pub mount: Option<Sp<String>>,
+    /// Body of `POST <mount>/config`.
     pub config: EngineConfig,
+    /// One `POST <mount>/roles/NAME` body each.
     #[serde(default)]
     pub roles: Vec<EngineRole>,
-    /// Allow ClusterRole grants with `*` verbs or resources.
+    /// Allow cluster-wide grants: generated ClusterRole rules with `*` verbs, resources or
+    /// non-resource URLs, and binding the `cluster-admin` ClusterRole.
     pub allow_wildcard_grants: Option<Sp<bool>>,
 }
 
-/// Body of `POST <mount>/config`. The service account JWT is a credential and never appears here.
+/// Body of `POST <mount>/config`. The service account JWT is a credential and never appears
+/// here: `apply.sh` reads it from a file at apply time.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {
+    /// Kubernetes API URL, e.g. `https://kubernetes.default.svc:443` (default: the pod's
+    /// `KUBERNETES_SERVICE_HOST`/`KUBERNETES_SERVICE_PORT_HTTPS`).
     pub kubernetes_host: Option<Sp<String>>,
-    /// A PEM certificate file, relative to the profile.
+    /// A PEM file of the CA certificate(s) that signed the API server's certificate, relative to
+    /// the profile; its text becomes `kubernetes_ca_cert`.
     pub kubernetes_ca_cert_file: Option<Sp<String>>,
+    /// Do not fall back to the pod's own CA and service account token (default false).
     pub disable_local_ca_jwt: Option<Sp<bool>>,
 }
 
@@ -270,18 +278,34 @@ pub struct EngineConfig {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngineRole {
+    /// Role name: lower-case letters, digits, `-`, `_` and `.`.
     pub name: Sp<String>,
-    pub allowed_kubernetes_namespaces: Option<Vec<Sp<String>>>,
-    pub allowed_kubernetes_namespace_selector: Option<LabelSelector>,
+    /// Namespaces credentials may be generated in; `["*"]` means all.
+    pub allowed_kubernetes_namespaces: Option<Sp<Vec<Sp<String>>>>,
+    /// Namespaces selected by their labels (ORed with the list).
+    pub allowed_kubernetes_namespace_selector: Option<Sp<LabelSelector>>,
+    /// Longest token lifetime, e.g. `24h` or seconds (default: the system's).
     pub token_max_ttl: Option<Sp<String>>,
+    /// Default token lifetime, e.g. `1h` or seconds (default: the system's).
     pub token_default_ttl: Option<Sp<String>>,
+    /// Default audiences of generated tokens (default: the cluster's).
     pub token_default_audiences: Option<Vec<Sp<String>>>,
+    /// Mode 1: generate tokens for this pre-existing service account.
     pub service_account_name: Option<Sp<String>>,
+    /// Mode 2: generate a service account bound to this pre-existing Role or ClusterRole.
     pub kubernetes_role_name: Option<Sp<String>>,
+    /// `Role` (default) or `ClusterRole`, for modes 2 and 3.
     pub kubernetes_role_type: Option<Sp<String>>,
-    pub generated_role_rules: Option<Vec<PolicyRule>>,
+    /// Mode 3: generate a Role (or ClusterRole) with these rules, a binding and a service account.
+    pub generated_role_rules: Option<Sp<Vec<PolicyRule>>>,
+    /// Let credential requests ask for `cluster_role_binding = true` (ClusterRole only); gives
+    /// OpenBao the right to create ClusterRoleBindings.
+    pub cluster_role_binding: Option<Sp<bool>>,
+    /// Go template for the names of generated objects (modes 2 and 3).
     pub name_template: Option<Sp<String>>,
+    /// Annotations on generated objects (modes 2 and 3).
     pub extra_annotations: Option<Labels>,
+    /// Labels on generated objects (modes 2 and 3).
     pub extra_labels: Option<Labels>,
 }
 
@@ -299,8 +323,9 @@ pub struct LabelSelector {
 #[serde(deny_unknown_fields)]
 pub struct LabelSelectorRequirement {
     pub key: Sp<String>,
+    /// `In`, `NotIn`, `Exists` or `DoesNotExist`.
     pub operator: Sp<String>,
-    pub values: Option<Vec<Sp<String>>>,
+    pub values: Option<Sp<Vec<Sp<String>>>>,
 }
 
 /// A Kubernetes RBAC `PolicyRule`.
@@ -308,11 +333,11 @@ pub struct LabelSelectorRequirement {
 #[serde(deny_unknown_fields)]
 pub struct PolicyRule {
     #[serde(rename = "apiGroups")]
-    pub api_groups: Option<Vec<Sp<String>>>,
-    pub resources: Option<Vec<Sp<String>>>,
-    pub verbs: Vec<Sp<String>>,
+    pub api_groups: Option<Sp<Vec<Sp<String>>>>,
+    pub resources: Option<Sp<Vec<Sp<String>>>>,
+    pub verbs: Sp<Vec<Sp<String>>>,
     #[serde(rename = "resourceNames")]
-    pub resource_names: Option<Vec<Sp<String>>>,
+    pub resource_names: Option<Sp<Vec<Sp<String>>>>,
     #[serde(rename = "nonResourceURLs")]
-    pub non_resource_urls: Option<Vec<Sp<String>>>,
+    pub non_resource_urls: Option<Sp<Vec<Sp<String>>>>,
 }

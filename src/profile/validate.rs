@@ -283,18 +283,10 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         (None, false) => None,
     };
 
-    if let Some(ks) = &raw.kubernetes_secrets {
-        cx.error(
-            Some(
-                ks.config
-                    .kubernetes_host
-                    .as_ref()
-                    .map_or(raw.profile.span(), |h| h.span()),
-            ),
-            "[kubernetes_secrets] is not supported by this build of baogen yet",
-            "remove the section for now",
-        );
-    }
+    let engine = raw
+        .kubernetes_secrets
+        .as_ref()
+        .map(|ks| super::engine::engine(cx, ks));
 
     let name = cx
         .path
@@ -313,7 +305,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         scrape,
         prometheus,
         demo: demo_cfg,
-        engine: None,
+        engine,
     }
 }
 

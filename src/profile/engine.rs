@@ -1,0 +1,1054 @@
+//! `[kubernetes_secrets]`: the rules OpenBao's Kubernetes secrets engine applies to a role
+//! write (builtin/logical/kubernetes/path_roles.go, `pathRolesWrite`), plus what the engine
+//! wrongly accepts but Kubernetes or the creds request would later reject. Every rule points at
+//! the offending value; `tests/engine_real.rs` shows the verdicts against the real engine.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+
+use super::raw::{self, Sp};
+use super::rules;
+use super::validate::Ctx;
+use crate::model;
+
+/// Mounts OpenBao reserves for itself.
+const RESERVED_MOUNTS: [&str; 4] = ["sys", "auth", "identity", "cubbyhole"];
+
+/// Labels the engine sets on every object it creates, overriding `extra_labels`
+/// (client.go, `standardLabels`).
+const STANDARD_LABELS: [&str; 2] = [
+    "app.kubernetes.io/managed-by",
+    "app.kubernetes.io/created-by",
+];
+
+/// Verbs the Kubernetes API server and its authorizers know.
+const VERBS: [&str; 16] = [
+    "get",
+    "list",
+    "watch",
+    "create",
+    "update",
+    "patch",
+    "delete",
+    "deletecollection",
+    "use",
+    "bind",
+    "escalate",
+    "impersonate",
+    "approve",
+    "sign",
+    "attest",
+    "*",
+];
+
+pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::Engine {
+    let mount = match &ks.mount {
+        Some(m) => {
+            cx.check(
+                m,
+                "kubernetes_secrets.mount",
+                mount_path,
+                "a mount path such as kubernetes or k8s/prod",
+            );
+            m.get().clone()
+        }
+        None => "kubernetes".into(),
+    };
+    let config = config(cx, &ks.config);
+    let allow_wild = ks.allow_wildcard_grants.as_ref().is_some_and(|b| *b.get());
+    let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
+    let mut roles = Vec::new();
+    for r in &ks.roles {
+        if seen.insert(r.name.get().clone(), r.name.span()).is_some() {
+            cx.error(
+                Some(r.name.span()),
+                format!("engine role '{}' is declared twice", r.name.get()),
+                "give every role its own name; a second write would merge into the first",
+            );
+        }
+        roles.push(role(cx, r, allow_wild));
+    }
+    model::Engine {
+        mount,
+        config,
+        roles,
+    }
+}
+
+fn mount_path(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.starts_with('/') || s.ends_with('/') {
+        return Err("must be a path without leading or trailing '/'".into());
+    }
+    for seg in s.split('/') {
+        if seg.is_empty()
+            || seg == "."
+            || seg == ".."
+            || !seg
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        {
+            return Err(format!(
+                "has a segment '{seg}'; segments are letters, digits, '-', '_' and '.'"
+            ));
+        }
+    }
+    let first = s.split('/').next().unwrap_or_default();
+    if RESERVED_MOUNTS.contains(&first) {
+        return Err(format!("starts with '{first}', which OpenBao reserves"));
+    }
+    Ok(())
+}
+
+fn config(cx: &mut Ctx<'_>, c: &raw::EngineConfig) -> model::EngineConfig {
+    let kubernetes_host = c.kubernetes_host.as_ref().map(|h| {
+        cx.check(
+            h,
+            "kubernetes_secrets.config.kubernetes_host",
+            https_url,
+            "the Kubernetes API URL, e.g. https://kubernetes.default.svc:443",
+        );
+        h.get().clone()
+    });
+    let kubernetes_ca_cert = c
+        .kubernetes_ca_cert_file
+        .as_ref()
+        .and_then(|f| ca_cert(cx, f));
+    model::EngineConfig {
+        kubernetes_host,
+        kubernetes_ca_cert,
+        disable_local_ca_jwt: c.disable_local_ca_jwt.as_ref().is_some_and(|b| *b.get()),
+    }
+}
+
+fn https_url(s: &str) -> Result<(), String> {
+    let rest = s
+        .strip_prefix("https://")
+        .ok_or("must start with https:// (the Kubernetes API only speaks TLS)")?;
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.is_empty() {
+        return Err("has no host".into());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err("must not contain spaces or control characters".into());
+    }
+    if authority.contains('@') {
+        return Err("must not carry credentials".into());
+    }
+    Ok(())
+}
+
+/// Read the CA file next to the profile and check that it holds only X.509 certificates:
+/// the engine stores any string and fails only when a credential is requested.
+fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
+    let what = "kubernetes_secrets.config.kubernetes_ca_cert_file";
+    cx.check(
+        file,
+        what,
+        rules::file_path,
+        "a PEM file relative to the profile",
+    )?;
+    let base = cx.path.parent().unwrap_or(Path::new(""));
+    let path = base.join(file.get());
+    let help = "name a PEM file of the cluster's CA certificate, e.g. the ca.crt of a service account token Secret";
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) => {
+            cx.error(
+                Some(file.span()),
+                format!("{what} '{}' cannot be read: {e}", file.get()),
+                help,
+            );
+            return None;
+        }
+    };
+    match pem_certificates(&bytes) {
+        Ok(text) => Some(text),
+        Err(reason) => {
+            cx.error(
+                Some(file.span()),
+                format!("{what} '{}' {reason}", file.get()),
+                help,
+            );
+            None
+        }
+    }
+}
+
+/// The PEM text, normalised to end in one newline, if every block is a parsable certificate.
+fn pem_certificates(bytes: &[u8]) -> Result<String, String> {
+    let text = std::str::from_utf8(bytes).map_err(|_| "is not a text (PEM) file".to_string())?;
+    if let Some(what) = rules::looks_like_secret(text) {
+        return Err(format!(
+            "contains {what}; only certificates belong there, and the key must be rotated"
+        ));
+    }
+    let mut count = 0;
+    for (i, pem) in x509_parser::pem::Pem::iter_from_buffer(bytes).enumerate() {
+        let pem = pem.map_err(|e| format!("has a malformed PEM block #{}: {e}", i + 1))?;
+        if pem.label != "CERTIFICATE" {
+            return Err(format!(
+                "has a PEM block #{} labelled '{}'; only CERTIFICATE blocks are allowed",
+                i + 1,
+                pem.label
+            ));
+        }
+        pem.parse_x509().map_err(|e| {
+            format!(
+                "has PEM block #{} that is not an X.509 certificate: {e}",
+                i + 1
+            )
+        })?;
+        count += 1;
+    }
+    if count == 0 {
+        return Err("holds no PEM certificate (-----BEGIN CERTIFICATE-----)".into());
+    }
+    Ok(format!("{}\n", text.trim()))
+}
+
+/// Role names: what the engine's URL pattern accepts (`\w([\w-.]*\w)?`), lower-case because
+/// the engine lower-cases the name it stores, so file names and stored roles never differ.
+pub fn role_name(s: &str) -> Result<(), String> {
+    if s.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if s.len() > 128 {
+        return Err(format!(
+            "is {} characters long; at most 128 are allowed",
+            s.len()
+        ));
+    }
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        return Err(format!(
+            "has upper-case letters; OpenBao stores role names lower-cased, so write '{}'",
+            s.to_ascii_lowercase()
+        ));
+    }
+    let ok_char = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_';
+    let b = s.as_bytes();
+    if !b.iter().all(|&c| ok_char(c) || matches!(c, b'-' | b'.')) {
+        return Err(
+            "may contain only lower-case letters, digits, '-', '_' and '.' (it is a file name and a URL path segment)"
+                .into(),
+        );
+    }
+    if !ok_char(b[0]) || !ok_char(b[b.len() - 1]) {
+        return Err("must start and end with a letter, digit or '_'".into());
+    }
+    Ok(())
+}
+
+/// Names Kubernetes accepts for objects without DNS rules (Roles, ClusterRoles).
+fn path_segment_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1-253 characters".into());
+    }
+    if s == "." || s == ".." {
+        return Err("must not be '.' or '..'".into());
+    }
+    if s.chars()
+        .any(|c| c == '/' || c == '%' || c.is_whitespace() || c.is_control())
+    {
+        return Err("must not contain '/', '%', spaces or control characters".into());
+    }
+    Ok(())
+}
+
+/// TTLs: whole seconds, as a number of seconds or a duration such as `1h30m`; the engine
+/// truncates sub-second parts, so they are refused rather than silently dropped.
+pub fn ttl_seconds(s: &str) -> Result<u64, String> {
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        return s.parse().map_err(|_| "is too large".to_string());
+    }
+    let ms = rules::duration_ms(s).map_err(|e| format!("is invalid: {e}"))?;
+    if ms % 1000 != 0 {
+        return Err("is not a whole number of seconds".into());
+    }
+    Ok(ms / 1000)
+}
+
+fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str) -> u64 {
+    v.as_ref()
+        .and_then(|v| {
+            cx.check(
+                v,
+                what,
+                ttl_seconds,
+                "write seconds or a duration such as 30m, 1h or 24h",
+            )
+        })
+        .unwrap_or(0)
+}
+
+fn role(cx: &mut Ctx<'_>, r: &raw::EngineRole, allow_wild: bool) -> model::EngineRole {
+    let name = r.name.get().clone();
+    cx.check(
+        &r.name,
+        "engine role name",
+        role_name,
+        "e.g. ci-deployer; it names roles/NAME, creds/NAME and the policy kubernetes-creds-NAME",
+    );
+    let who = format!("engine role '{name}'");
+
+    // Namespaces: valid, distinct, and '*' alone.
+    let mut namespaces = Vec::new();
+    if let Some(list) = &r.allowed_kubernetes_namespaces {
+        for ns in list.get() {
+            if ns.get() != "*" {
+                cx.check(
+                    ns,
+                    &format!("{who}: namespace"),
+                    rules::dns_label,
+                    "a Kubernetes namespace name, or \"*\" for all namespaces",
+                );
+            }
+            if namespaces.contains(ns.get()) {
+                cx.error(
+                    Some(ns.span()),
+                    format!("{who} lists namespace '{}' twice", ns.get()),
+                    "list each namespace once",
+                );
+            }
+            namespaces.push(ns.get().clone());
+        }
+        if namespaces.iter().any(|n| n == "*") && namespaces.len() > 1 {
+            cx.error(
+                Some(list.span()),
+                format!("{who} lists \"*\" together with other namespaces"),
+                "\"*\" already allows every namespace: list it alone, or list only named namespaces",
+            );
+        }
+    }
+    let selector = r
+        .allowed_kubernetes_namespace_selector
+        .as_ref()
+        .map(|s| selector(cx, s, &who));
+    if namespaces.is_empty() && selector.is_none() {
+        cx.error(
+            Some(
+                r.allowed_kubernetes_namespaces
+                    .as_ref()
+                    .map_or(r.name.span(), |l| l.span()),
+            ),
+            format!("{who} allows no namespace: set allowed_kubernetes_namespaces or allowed_kubernetes_namespace_selector"),
+            "e.g. allowed_kubernetes_namespaces = [\"ci\"]; OpenBao rejects a role without either",
+        );
+    }
+    if selector.is_some() && namespaces.iter().any(|n| n == "*") {
+        cx.error(
+            r.allowed_kubernetes_namespace_selector
+                .as_ref()
+                .map(|s| s.span()),
+            format!("{who} has a namespace selector and allows \"*\": the selector has no effect"),
+            "remove the selector, or list named namespaces instead of \"*\"",
+        );
+    }
+    namespaces.sort();
+
+    let token_max_ttl = ttl(cx, &r.token_max_ttl, &format!("{who}: token_max_ttl"));
+    let token_default_ttl = ttl(
+        cx,
+        &r.token_default_ttl,
+        &format!("{who}: token_default_ttl"),
+    );
+    if token_max_ttl > 0 && token_default_ttl > token_max_ttl {
+        cx.error(
+            r.token_default_ttl.as_ref().map(|v| v.span()),
+            format!(
+                "{who}: token_default_ttl ({token_default_ttl}s) is longer than token_max_ttl ({token_max_ttl}s)"
+            ),
+            "OpenBao rejects this role: shorten token_default_ttl or raise token_max_ttl",
+        );
+    }
+
+    let mut audiences = Vec::new();
+    for a in r.token_default_audiences.iter().flatten() {
+        cx.check(
+            a,
+            &format!("{who}: audience"),
+            |s| {
+                if s.is_empty()
+                    || s.chars()
+                        .any(|c| c == ',' || c.is_whitespace() || c.is_control())
+                {
+                    Err(
+                        "must be non-empty without ',' or spaces (the engine splits on commas)"
+                            .to_string(),
+                    )
+                } else {
+                    Ok(())
+                }
+            },
+            "e.g. https://kubernetes.default.svc",
+        );
+        if audiences.contains(a.get()) {
+            cx.error(
+                Some(a.span()),
+                format!("{who} lists audience '{}' twice", a.get()),
+                "list each audience once",
+            );
+        }
+        audiences.push(a.get().clone());
+    }
+    audiences.sort();
+
+    let mode = mode(cx, r, &who, allow_wild);
+    let sa_mode = matches!(mode, model::RoleMode::ServiceAccount(_));
+
+    let cluster_role_binding = match &r.cluster_role_binding {
+        Some(b) if *b.get() => {
+            if !mode.cluster_role() {
+                cx.error(
+                    Some(b.span()),
+                    format!("{who}: cluster_role_binding needs kubernetes_role_type = \"ClusterRole\" with kubernetes_role_name or generated_role_rules"),
+                    "OpenBao refuses a ClusterRoleBinding to a Role; remove cluster_role_binding",
+                );
+            }
+            true
+        }
+        _ => false,
+    };
+
+    // What only affects generated objects has no effect for a pre-existing service account.
+    let unused = |cx: &mut Ctx<'_>, span: Option<Range<usize>>, key: &str| {
+        if sa_mode {
+            cx.error(
+                span,
+                format!("{who}: {key} has no effect with service_account_name, which creates no Kubernetes objects"),
+                format!("remove {key}"),
+            );
+        }
+    };
+    let name_template = r.name_template.as_ref().map(|t| {
+        unused(cx, Some(t.span()), "name_template");
+        cx.check(
+            t,
+            &format!("{who}: name_template"),
+            name_template,
+            "a Go template such as {{ printf \"v-%s-%s\" (.RoleName | truncate 20) (random 20) | lowercase }}; fields: .DisplayName, .RoleName",
+        );
+        t.get().clone()
+    });
+    let extra_labels = match &r.extra_labels {
+        Some(l) => {
+            unused(cx, l.keys().next().map(|k| k.span()), "extra_labels");
+            for k in l.keys() {
+                if STANDARD_LABELS.contains(&k.get().as_str()) {
+                    cx.error(
+                        Some(k.span()),
+                        format!("{who}: extra_labels key '{}' is set by the engine itself and would be overridden", k.get()),
+                        "remove this label",
+                    );
+                }
+            }
+            cx.labels(l, &format!("{who}: extra_labels"))
+        }
+        None => BTreeMap::new(),
+    };
+    let extra_annotations = match &r.extra_annotations {
+        Some(l) => {
+            unused(cx, l.keys().next().map(|k| k.span()), "extra_annotations");
+            let mut out = BTreeMap::new();
+            for (k, v) in l {
+                cx.check(
+                    k,
+                    &format!("{who}: extra_annotations key"),
+                    rules::label_key,
+                    "annotation keys look like example.com/owner",
+                );
+                out.insert(k.get().clone(), v.get().clone());
+            }
+            out
+        }
+        None => BTreeMap::new(),
+    };
+
+    model::EngineRole {
+        name,
+        allowed_namespaces: namespaces,
+        namespace_selector: selector,
+        token_max_ttl,
+        token_default_ttl,
+        token_default_audiences: audiences,
+        mode,
+        cluster_role_binding,
+        name_template,
+        extra_annotations,
+        extra_labels,
+    }
+}
+
+fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> model::RoleMode {
+    let set: Vec<(&str, Range<usize>)> = [
+        r.service_account_name
+            .as_ref()
+            .map(|v| ("service_account_name", v.span())),
+        r.kubernetes_role_name
+            .as_ref()
+            .map(|v| ("kubernetes_role_name", v.span())),
+        r.generated_role_rules
+            .as_ref()
+            .map(|v| ("generated_role_rules", v.span())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    match set.as_slice() {
+        [] => cx.error(
+            Some(r.name.span()),
+            format!("{who} sets none of service_account_name, kubernetes_role_name and generated_role_rules"),
+            "set exactly one: a pre-existing service account, a pre-existing role to bind, or rules to generate",
+        ),
+        [_] => {}
+        [(first, _), rest @ ..] => {
+            for (key, span) in rest {
+                cx.error(
+                    Some(span.clone()),
+                    format!("{who} sets both {first} and {key}"),
+                    "OpenBao accepts exactly one of service_account_name, kubernetes_role_name and generated_role_rules",
+                );
+            }
+        }
+    }
+
+    let cluster_role = match &r.kubernetes_role_type {
+        Some(t) => {
+            if r.service_account_name.is_some() {
+                cx.error(
+                    Some(t.span()),
+                    format!("{who}: kubernetes_role_type has no effect with service_account_name"),
+                    "remove kubernetes_role_type",
+                );
+            }
+            match t.get().as_str() {
+                "Role" => false,
+                "ClusterRole" => true,
+                other => {
+                    let help = match other.to_ascii_lowercase().as_str() {
+                        "role" => "write it exactly as Kubernetes does: \"Role\"",
+                        "clusterrole" => "write it exactly as Kubernetes does: \"ClusterRole\"",
+                        _ => "use \"Role\" or \"ClusterRole\"",
+                    };
+                    cx.error(
+                        Some(t.span()),
+                        format!(
+                            "{who}: kubernetes_role_type '{other}' is neither Role nor ClusterRole"
+                        ),
+                        help,
+                    );
+                    false
+                }
+            }
+        }
+        None => false,
+    };
+
+    if let Some(sa) = &r.service_account_name {
+        cx.check(
+            sa,
+            &format!("{who}: service_account_name"),
+            rules::dns_subdomain,
+            "the name of an existing ServiceAccount in each allowed namespace",
+        );
+        return model::RoleMode::ServiceAccount(sa.get().clone());
+    }
+    if let Some(role) = &r.kubernetes_role_name {
+        cx.check(
+            role,
+            &format!("{who}: kubernetes_role_name"),
+            path_segment_name,
+            "the name of an existing Role or ClusterRole",
+        );
+        if cluster_role && role.get() == "cluster-admin" && !allow_wild {
+            cx.error(
+                Some(role.span()),
+                format!("{who} binds the cluster-admin ClusterRole"),
+                "this hands out full control of the namespace (or cluster); if that is intended, set kubernetes_secrets.allow_wildcard_grants = true",
+            );
+        }
+        return model::RoleMode::BindRole {
+            name: role.get().clone(),
+            cluster_role,
+        };
+    }
+    let rules = r
+        .generated_role_rules
+        .as_ref()
+        .map(|list| {
+            if list.get().is_empty() {
+                cx.error(
+                    Some(list.span()),
+                    format!("{who}: generated_role_rules is empty"),
+                    "add at least one rule; OpenBao treats an empty list as unset",
+                );
+            }
+            list.get()
+                .iter()
+                .map(|rule| policy_rule(cx, rule, who, cluster_role, allow_wild))
+                .collect()
+        })
+        .unwrap_or_default();
+    model::RoleMode::GenerateRules {
+        rules,
+        cluster_role,
+    }
+}
+
+fn strings(v: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {
+    v.as_ref()
+        .map(|l| l.get().iter().map(|s| s.get().clone()).collect())
+        .unwrap_or_default()
+}
+
+/// The checks of the API server's `ValidatePolicyRule`, plus known verbs and the wildcard
+/// opt-in for cluster-wide roles.
+fn policy_rule(
+    cx: &mut Ctx<'_>,
+    r: &raw::PolicyRule,
+    who: &str,
+    cluster_role: bool,
+    allow_wild: bool,
+) -> model::PolicyRule {
+    let what = format!("{who}: rule");
+    if r.verbs.get().is_empty() {
+        cx.error(
+            Some(r.verbs.span()),
+            format!("{what} has no verbs"),
+            "list verbs such as [\"get\", \"list\"]",
+        );
+    }
+    for v in r.verbs.get() {
+        cx.check(
+            v,
+            &format!("{what} verb"),
+            |s| {
+                if VERBS.contains(&s) {
+                    Ok(())
+                } else {
+                    Err("is not a Kubernetes verb".to_string())
+                }
+            },
+            "verbs are get, list, watch, create, update, patch, delete, deletecollection, use, bind, escalate, impersonate, approve, sign, attest or *",
+        );
+    }
+    let non_resource = r.non_resource_urls.as_ref().filter(|l| !l.get().is_empty());
+    if let Some(urls) = non_resource {
+        if !cluster_role {
+            cx.error(
+                Some(urls.span()),
+                format!("{what} has nonResourceURLs, which only a ClusterRole can grant"),
+                "set kubernetes_role_type = \"ClusterRole\", or remove nonResourceURLs",
+            );
+        }
+        for (key, list) in [
+            ("apiGroups", &r.api_groups),
+            ("resources", &r.resources),
+            ("resourceNames", &r.resource_names),
+        ] {
+            if let Some(l) = list.as_ref().filter(|l| !l.get().is_empty()) {
+                cx.error(
+                    Some(l.span()),
+                    format!("{what} mixes nonResourceURLs with {key}"),
+                    "Kubernetes rejects this: put resource and non-resource grants in separate rules",
+                );
+            }
+        }
+        for u in urls.get() {
+            cx.check(
+                u,
+                &format!("{what} nonResourceURL"),
+                |s| {
+                    let star = s.find('*');
+                    if !(s.starts_with('/') || s == "*") {
+                        Err("must start with '/'".to_string())
+                    } else if star.is_some_and(|i| i != s.len() - 1) {
+                        Err("may use '*' only at the end".to_string())
+                    } else {
+                        Ok(())
+                    }
+                },
+                "e.g. /healthz or /metrics",
+            );
+        }
+    } else {
+        let span = r.verbs.span();
+        match &r.api_groups {
+            Some(l) if !l.get().is_empty() => {
+                for g in l.get() {
+                    if !g.get().is_empty() && g.get() != "*" {
+                        cx.check(g, &format!("{what} apiGroup"), rules::dns_subdomain, "\"\" for the core group, or e.g. apps, batch, rbac.authorization.k8s.io");
+                    }
+                }
+            }
+            other => cx.error(
+                Some(other.as_ref().map_or(span.clone(), |l| l.span())),
+                format!("{what} has no apiGroups"),
+                "Kubernetes rejects resource rules without apiGroups: use [\"\"] for the core group",
+            ),
+        }
+        match &r.resources {
+            Some(l) if !l.get().is_empty() => {
+                for res in l.get() {
+                    cx.check(
+                        res,
+                        &format!("{what} resource"),
+                        |s| {
+                            let ok = !s.is_empty()
+                                && s.split('/').count() <= 2
+                                && s.split('/').all(|p| {
+                                    p == "*"
+                                        || (!p.is_empty()
+                                            && p.bytes().all(|b| {
+                                                b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.'
+                                            }))
+                                });
+                            if ok {
+                                Ok(())
+                            } else {
+                                Err("is not a resource such as pods, pods/log or *".to_string())
+                            }
+                        },
+                        "resources are lower-case plural names, optionally with a subresource: pods, pods/log, deployments/scale",
+                    );
+                }
+            }
+            other => cx.error(
+                Some(other.as_ref().map_or(span, |l| l.span())),
+                format!("{what} has neither resources nor nonResourceURLs"),
+                "add resources = [\"pods\"] (or nonResourceURLs in a ClusterRole)",
+            ),
+        }
+        for n in r.resource_names.iter().flat_map(|l| l.get()) {
+            cx.check(
+                n,
+                &format!("{what} resourceName"),
+                path_segment_name,
+                "the name of one object",
+            );
+        }
+    }
+
+    let rule = model::PolicyRule {
+        api_groups: strings(&r.api_groups),
+        resources: strings(&r.resources),
+        verbs: r.verbs.get().iter().map(|s| s.get().clone()).collect(),
+        resource_names: strings(&r.resource_names),
+        non_resource_urls: strings(&r.non_resource_urls),
+    };
+    let wild = rule.verbs.iter().any(|v| v == "*")
+        || rule
+            .resources
+            .iter()
+            .any(|v| v == "*" || v.starts_with("*/"))
+        || rule.non_resource_urls.iter().any(|v| v == "*" || v == "/*");
+    if wild && cluster_role && !allow_wild {
+        cx.error(
+            Some(r.verbs.span()),
+            format!("{what} grants '*' in a ClusterRole, which can reach every namespace"),
+            "list the verbs and resources the credentials need; if the wide grant is intended, set kubernetes_secrets.allow_wildcard_grants = true",
+        );
+    }
+    rule
+}
+
+const OPERATORS: [&str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::LabelSelector {
+    let what = format!("{who}: allowed_kubernetes_namespace_selector");
+    let match_labels = s
+        .match_labels
+        .as_ref()
+        .map(|l| cx.labels(l, &format!("{what} matchLabels")))
+        .unwrap_or_default();
+    let mut match_expressions = Vec::new();
+    for e in s.match_expressions.iter().flatten() {
+        cx.check(
+            &e.key,
+            &format!("{what} key"),
+            rules::label_key,
+            "a label key such as kubernetes.io/metadata.name",
+        );
+        let op = e.operator.get().as_str();
+        let values: Vec<String> = strings(&e.values);
+        if !OPERATORS.contains(&op) {
+            cx.error(
+                Some(e.operator.span()),
+                format!("{what} operator '{op}' is not In, NotIn, Exists or DoesNotExist"),
+                "the engine stores any operator, but Kubernetes label selectors only know these four",
+            );
+        } else if matches!(op, "In" | "NotIn") && values.is_empty() {
+            cx.error(
+                Some(e.values.as_ref().map_or(e.operator.span(), |v| v.span())),
+                format!("{what} operator {op} needs at least one value"),
+                "add values = [\"...\"]",
+            );
+        } else if matches!(op, "Exists" | "DoesNotExist") && !values.is_empty() {
+            cx.error(
+                e.values.as_ref().map(|v| v.span()),
+                format!("{what} operator {op} takes no values"),
+                "remove values",
+            );
+        }
+        for v in e.values.iter().flat_map(|l| l.get()) {
+            cx.check(
+                v,
+                &format!("{what} value"),
+                rules::label_value,
+                "label values are at most 63 characters of letters, digits, '-', '_' and '.'",
+            );
+        }
+        match_expressions.push(model::SelectorRequirement {
+            key: e.key.get().clone(),
+            operator: op.to_string(),
+            values,
+        });
+    }
+    if match_labels.is_empty() && match_expressions.is_empty() {
+        cx.error(
+            Some(s.span()),
+            format!("{what} is empty, and an empty selector matches every namespace"),
+            "add matchLabels or matchExpressions; to allow every namespace on purpose, write allowed_kubernetes_namespaces = [\"*\"]",
+        );
+    }
+    model::LabelSelector {
+        match_labels,
+        match_expressions,
+    }
+}
+
+/// Functions the engine's template helper registers (sdk/helper/template/template.go).
+const TEMPLATE_FUNCS: [&str; 16] = [
+    "random",
+    "truncate",
+    "truncate_sha256",
+    "uppercase",
+    "lowercase",
+    "replace",
+    "sha256",
+    "base64",
+    "decode_base64",
+    "hex",
+    "decode_hex",
+    "unix_time",
+    "unix_time_millis",
+    "timestamp",
+    "uuid",
+    "glob",
+];
+/// Go text/template's own functions and keywords.
+const GO_BUILTINS: [&str; 32] = [
+    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
+    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne", "if", "else", "end", "range",
+    "with", "define", "template", "block", "break", "continue", "nil", "true", "false",
+];
+/// The data the engine renders names with (path_creds.go, `nameMetadata`).
+const TEMPLATE_FIELDS: [&str; 2] = ["DisplayName", "RoleName"];
+/// Functions that make each generated name unique.
+const UNIQUE_FUNCS: [&str; 4] = ["random", "unix_time", "unix_time_millis", "uuid"];
+
+/// What can be checked without Go's template engine: balanced `{{ }}`, known functions
+/// (Go's parser rejects unknown ones too), known fields (Go only fails at credential time),
+/// literal text that is valid in a Kubernetes name, and a source of uniqueness. Not checked:
+/// argument types and counts, and whether a function's output is a valid name.
+pub fn name_template(t: &str) -> Result<(), String> {
+    if t.trim().is_empty() {
+        return Err("is empty; leave name_template out to use the engine's default".into());
+    }
+    let mut rest = t;
+    let mut unique = false;
+    loop {
+        let (literal, action) = match rest.find("{{") {
+            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
+            None => (rest, None),
+        };
+        if literal.contains("}}") {
+            return Err("has '}}' without a matching '{{'".into());
+        }
+        if let Some(c) = literal
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+        {
+            return Err(format!(
+                "has literal text with '{c}', which is not allowed in a Kubernetes name (lower-case letters, digits, '-', '.')"
+            ));
+        }
+        let Some(after) = action else { break };
+        let end = action_end(after).ok_or("has a '{{' without a matching '}}'")?;
+        let body = &after[..end];
+        rest = &after[end + 2..];
+        let body = body.strip_prefix('-').unwrap_or(body);
+        let body = body.strip_suffix('-').unwrap_or(body);
+        let trimmed = body.trim();
+        if trimmed.starts_with("/*") {
+            if !trimmed.ends_with("*/") {
+                return Err("has an unterminated comment".into());
+            }
+            continue;
+        }
+        unique |= check_action(trimmed)?;
+    }
+    if !unique {
+        return Err(
+            "never calls random, uuid, unix_time or unix_time_millis, so every credential request would generate the same object names and collide"
+                .into(),
+        );
+    }
+    Ok(())
+}
+
+/// Byte offset of the `}}` closing an action, skipping string literals.
+fn action_end(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'"' | b'\'' => {
+                let q = b[i];
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+            }
+            b'`' => {
+                i += 1;
+                while i < b.len() && b[i] != b'`' {
+                    i += 1;
+                }
+            }
+            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
+            b'{' if b.get(i + 1) == Some(&b'{') => return None,
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Check one action's identifiers; true when it calls a function that makes names unique.
+fn check_action(a: &str) -> Result<bool, String> {
+    let b = a.as_bytes();
+    let mut unique = false;
+    let mut i = 0;
+    let ident = |i: usize| {
+        let mut j = i;
+        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
+            j += 1;
+        }
+        j
+    };
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'"' | b'\'' => {
+                i += 1;
+                while i < b.len() && b[i] != c {
+                    if b[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return Err("has an unterminated string".into());
+                }
+                i += 1;
+            }
+            b'`' => {
+                i += 1;
+                while i < b.len() && b[i] != b'`' {
+                    i += 1;
+                }
+                if i >= b.len() {
+                    return Err("has an unterminated string".into());
+                }
+                i += 1;
+            }
+            b'.' => {
+                let j = ident(i + 1);
+                let field = &a[i + 1..j];
+                if !field.is_empty()
+                    && !field.as_bytes()[0].is_ascii_digit()
+                    && !TEMPLATE_FIELDS.contains(&field)
+                {
+                    return Err(format!(
+                        "uses the field .{field}, which the engine does not provide (only .DisplayName and .RoleName)"
+                    ));
+                }
+                i = j.max(i + 1);
+            }
+            b'$' => i = ident(i + 1),
+            b'0'..=b'9' | b'-' | b'+' => {
+                i += 1;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
+                {
+                    i += 1;
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                let j = ident(i);
+                let word = &a[i..j];
+                if UNIQUE_FUNCS.contains(&word) {
+                    unique = true;
+                }
+                if !TEMPLATE_FUNCS.contains(&word) && !GO_BUILTINS.contains(&word) {
+                    return Err(format!(
+                        "calls '{word}', which is not a template function the engine knows"
+                    ));
+                }
+                i = j;
+            }
+            b' ' | b'\t' | b'\n' | b'\r' | b'|' | b'(' | b')' | b',' | b'=' | b':' => i += 1,
+            other => {
+                return Err(format!(
+                    "has an unexpected '{}' in an action",
+                    other as char
+                ));
+            }
+        }
+    }
+    Ok(unique)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_names() {
+        assert!(role_name("ci-deployer").is_ok());
+        assert!(role_name("a.b_c").is_ok());
+        assert!(role_name("CI").is_err());
+        assert!(role_name("-x").is_err());
+        assert!(role_name("a/b").is_err());
+        assert!(role_name("a b").is_err());
+        assert!(role_name("a:b").is_err());
+        assert!(role_name("a@b").is_err());
+    }
+
+    #[test]
+    fn ttls() {
+        assert_eq!(ttl_seconds("24h"), Ok(86400));
+        assert_eq!(ttl_seconds("90"), Ok(90));
+        assert!(ttl_seconds("1500ms").is_err());
+        assert!(ttl_seconds("1d").is_err());
+        assert!(ttl_seconds("").is_err());
+    }
+
+    #[test]
+    fn templates() {
+        let default = r#"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (unix_time) (random 24) | truncate 62 | lowercase }}"#;
+        assert_eq!(name_template(default), Ok(()));
+        assert!(name_template("ci-{{ random 10 }}").is_ok());
+        assert!(name_template("{{- random 10 -}}").is_ok());
+        assert!(name_template("{{ .Nope }}-{{ random 4 }}").is_err());
+        assert!(name_template("{{ random 10 ").is_err());
+        assert!(name_template("{{ frobnicate 10 }}").is_err());
+        assert!(name_template("Upper-{{ random 10 }}").is_err());
+        assert!(name_template("{{ .RoleName }}").is_err());
+        assert!(name_template("x}}{{ random 3 }}").is_err());
+        assert!(name_template(r#"{{ printf "}}" }}{{ uuid }}"#).is_ok());
+    }
+}
