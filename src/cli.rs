@@ -171,7 +171,11 @@ fn run(command: Command) -> Result<i32, Failure> {
             };
             let checks = crate::verify::run(&p, &target).map_err(Failure::Message)?;
             print_stdout(&crate::verify::report(&checks));
-            Ok(if checks.iter().all(|c| c.ok) { OK } else { CHECK_FAILED })
+            Ok(if checks.iter().all(|c| c.ok) {
+                OK
+            } else {
+                CHECK_FAILED
+            })
         }
     }
 }

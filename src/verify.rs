@@ -102,9 +102,9 @@ pub fn hint(p: &Profile, cause: Cause) -> Option<String> {
 /// Checks with names and expectations from the how-to; see `run`.
 pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
     let ca = match &t.ca {
-        Some(f) => Some(
-            std::fs::read(f).map_err(|e| format!("cannot read --ca {}: {e}", f.display()))?,
-        ),
+        Some(f) => {
+            Some(std::fs::read(f).map_err(|e| format!("cannot read --ca {}: {e}", f.display()))?)
+        }
         None => None,
     };
     let token = match &t.token_file {
@@ -152,7 +152,10 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
             let ones = series.iter().filter(|(_, v)| *v == 1.0).count();
             let detail = describe(&series);
             if ones == 1 {
-                out.push(pass(&active_q, format!("exactly one active node; {detail}")));
+                out.push(pass(
+                    &active_q,
+                    format!("exactly one active node; {detail}"),
+                ));
             } else if series.is_empty() {
                 out.push(fail(
                     &active_q,
@@ -186,7 +189,11 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
                 if body.lines().any(|l| l.starts_with(&metric)) {
                     out.push(pass(&name, format!("200, Prometheus text with {metric}")));
                 } else {
-                    out.push(fail(&name, format!("200 but no {metric} in the body"), None));
+                    out.push(fail(
+                        &name,
+                        format!("200 but no {metric} in the body"),
+                        None,
+                    ));
                 }
             }
             Ok((status, body)) => {
@@ -231,7 +238,9 @@ fn up_check(
         );
     }
     // Prometheus knows why a scrape failed: use its lastError to pick the hint.
-    let errors = client.target_errors(prom, &p.scrape.job).unwrap_or_default();
+    let errors = client
+        .target_errors(prom, &p.scrape.job)
+        .unwrap_or_default();
     let cause = errors
         .iter()
         .map(|e| classify(e))
@@ -431,7 +440,10 @@ mod tests {
             classify("Get \"https://x\": x509: certificate signed by unknown authority"),
             Cause::Tls
         );
-        assert_eq!(classify("invalid peer certificate: UnknownIssuer"), Cause::Tls);
+        assert_eq!(
+            classify("invalid peer certificate: UnknownIssuer"),
+            Cause::Tls
+        );
         assert_eq!(
             classify("server returned HTTP status 503 Service Unavailable"),
             Cause::Sealed

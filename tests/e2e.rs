@@ -184,29 +184,50 @@ impl Env {
                     "OpenBaoSealed" => Some("vault_core_unsealed"),
                     _ => None,
                 };
+                // Group as the rules do (the sealed rule takes the max `without
+                // (exported_cluster)`), and expect one alert per group whose value is 0.
+                let mut groups: BTreeMap<BTreeMap<String, String>, f64> = BTreeMap::new();
+                for (l, v) in series
+                    .iter()
+                    .filter(|(l, _)| Some(l["__name__"].as_str()) == source)
+                {
+                    let mut key = l.clone();
+                    key.remove("__name__");
+                    key.remove("exported_cluster");
+                    let max = groups.entry(key).or_insert(f64::MIN);
+                    *max = max.max(*v);
+                }
                 let mut hits: Vec<BTreeMap<String, String>> = match source {
-                    Some(m) => series
-                        .iter()
-                        .filter(|(l, v)| l["__name__"] == m && *v == 0.0)
-                        .map(|(l, _)| l.clone())
+                    Some(_) => groups
+                        .into_iter()
+                        .filter(|(_, v)| *v == 0.0)
+                        .map(|(k, _)| k)
                         .collect(),
                     None => vec![BTreeMap::new()],
                 };
                 for labels in &mut hits {
-                    labels.remove("__name__");
-                    labels.insert("severity".into(), rule["labels"]["severity"].as_str().unwrap().into());
+                    labels.insert(
+                        "severity".into(),
+                        rule["labels"]["severity"].as_str().unwrap().into(),
+                    );
                     let ann: BTreeMap<String, String> = rule["annotations"]
                         .as_object()
                         .unwrap()
                         .iter()
                         .map(|(k, v)| {
                             let inst = labels.get("instance").cloned().unwrap_or_default();
-                            (k.clone(), v.as_str().unwrap().replace("{{ $labels.instance }}", &inst))
+                            (
+                                k.clone(),
+                                v.as_str().unwrap().replace("{{ $labels.instance }}", &inst),
+                            )
                         })
                         .collect();
                     exp.push(json!({"exp_labels": labels, "exp_annotations": ann}));
                 }
-                assert!(!exp.is_empty(), "{alert} should fire but no series is 0: {series:?}");
+                assert!(
+                    !exp.is_empty(),
+                    "{alert} should fire but no series is 0: {series:?}"
+                );
             }
             tests.push(json!({"eval_time": "10m", "alertname": alert, "exp_alerts": exp}));
         }
@@ -236,6 +257,14 @@ impl Env {
             self.name
         );
     }
+}
+
+fn core_lines(what: &str, body: &str) {
+    let l: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("vault_core_active") || l.starts_with("vault_core_unsealed"))
+        .collect();
+    eprintln!("[{what}] {}", l.join(" | "));
 }
 
 fn metrics_url(scheme: &str, port: u16) -> String {
@@ -294,13 +323,30 @@ fn scenario_active() {
     assert_eq!(status, 200, "metrics with the metrics token: {body}");
     assert!(body.contains("vault_core_active"), "{body}");
     assert_eq!(get(&http, &m, None).0, 403, "metrics without a token");
-    assert_eq!(get(&http, &m, Some(&other)).0, 403, "token without the policy");
+    assert_eq!(
+        get(&http, &m, Some(&other)).0,
+        403,
+        "token without the policy"
+    );
     let (status, body) = get(&http, &metrics_url("https", api_port), Some(&root));
     assert_eq!(status, 403, "client listener must refuse metrics: {body}");
-    assert!(body.contains("metrics endpoint is disabled for this listener"), "{body}");
-    let (status, body) = get(&http, &format!("https://127.0.0.1:{metrics}/v1/sys/health"), None);
-    assert_eq!(status, 404, "metrics-only listener must refuse other paths: {body}");
-    assert!(body.contains("this listener only serves the metrics endpoint"), "{body}");
+    assert!(
+        body.contains("metrics endpoint is disabled for this listener"),
+        "{body}"
+    );
+    let (status, body) = get(
+        &http,
+        &format!("https://127.0.0.1:{metrics}/v1/sys/health"),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "metrics-only listener must refuse other paths: {body}"
+    );
+    assert!(
+        body.contains("this listener only serves the metrics endpoint"),
+        "{body}"
+    );
 
     let mut prom = env.start_prometheus(Some(&token));
     let plain = Http::new(None);
@@ -310,7 +356,11 @@ fn scenario_active() {
     // baogen verify: all good, then each troubleshooting case we can reproduce here.
     let openbao = format!("https://127.0.0.1:{metrics}");
     let ca = env.ca().display().to_string();
-    let token_file = env.render.join("prometheus/metrics.token").display().to_string();
+    let token_file = env
+        .render
+        .join("prometheus/metrics.token")
+        .display()
+        .to_string();
     let direct = |ca: &str, token_file: &str| {
         vec![
             "--openbao".to_string(),
@@ -333,12 +383,19 @@ fn scenario_active() {
     std::fs::write(&wrong_token, &other).unwrap();
     let (code, out) = call(&prom, direct(&ca, &wrong_token.display().to_string()));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("HTTP 403") && out.contains("hint: The target returns 403: check the OpenBao token policy"), "{out}");
+    assert!(
+        out.contains("HTTP 403")
+            && out.contains("hint: The target returns 403: check the OpenBao token policy"),
+        "{out}"
+    );
 
     let wrong_ca = env.tls.join("wrong-ca.crt").display().to_string();
     let (code, out) = call(&prom, direct(&wrong_ca, &token_file));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("hint: The target has a TLS error: check the CA certificate"), "{out}");
+    assert!(
+        out.contains("hint: The target has a TLS error: check the CA certificate"),
+        "{out}"
+    );
 
     // The same two failures as Prometheus sees them (its lastError picks the hint).
     let prom_dir = env.render.join("prometheus");
@@ -346,7 +403,10 @@ fn scenario_active() {
     prom.wait_value(&plain, "up{job=\"openbao\"}", 0.0, PROM_WAIT);
     let (code, out) = call(&prom, vec![]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("403") && out.contains("hint: The target returns 403"), "{out}");
+    assert!(
+        out.contains("403") && out.contains("hint: The target returns 403"),
+        "{out}"
+    );
     std::fs::write(prom_dir.join("metrics.token"), &token).unwrap();
     prom.wait_value(&plain, "up{job=\"openbao\"}", 1.0, PROM_WAIT);
     std::fs::copy(env.tls.join("wrong-ca.crt"), prom_dir.join("ca.crt")).unwrap();
@@ -390,12 +450,20 @@ fn scenario_all_node() {
 
     let m = metrics_url("https", metrics);
     let (status, body) = get(&http, &m, None);
+    core_lines("all-node unsealed", &body);
     assert_eq!(status, 200, "unauthenticated metrics: {body}");
     assert!(body.contains("vault_core_active"), "{body}");
     let (status, body) = get(&http, &metrics_url("https", api_port), Some(&root));
     assert_eq!(status, 403, "client listener must refuse metrics: {body}");
-    let (status, body) = get(&http, &format!("https://127.0.0.1:{metrics}/v1/sys/health"), None);
-    assert_eq!(status, 404, "metrics-only listener must refuse other paths: {body}");
+    let (status, body) = get(
+        &http,
+        &format!("https://127.0.0.1:{metrics}/v1/sys/health"),
+        None,
+    );
+    assert_eq!(
+        status, 404,
+        "metrics-only listener must refuse other paths: {body}"
+    );
 
     let mut prom = env.start_prometheus(None);
     let plain = Http::new(None);
@@ -411,14 +479,38 @@ fn scenario_all_node() {
     assert!(out.contains("hint: The target has a TLS error"), "{out}");
     env.assert_alerts(&prom, &plain, &[]);
 
-    // Sealed: unauthenticated metrics still answer 200, so up stays 1 and OpenBaoSealed fires.
+    // Sealed: unauthenticated metrics still answer 200, so up stays 1 and OpenBaoSealed fires
+    // (where the active profile can only see OpenBaoUnreachable).
     seal(&http, &api, &root);
     let (status, body) = get(&http, &m, None);
-    assert_eq!(status, 200, "sealed server, unauthenticated metrics: {body}");
-    assert!(body.contains("vault_core_unsealed 0"), "{body}");
-    prom.wait_value(&plain, "vault_core_unsealed{job=\"openbao\"}", 0.0, PROM_WAIT);
+    core_lines("all-node sealed", &body);
+    assert_eq!(
+        status, 200,
+        "sealed server, unauthenticated metrics: {body}"
+    );
+    let unsealed: Vec<&str> = body
+        .lines()
+        .filter(|l| l.starts_with("vault_core_unsealed"))
+        .collect();
+    assert!(
+        !unsealed.is_empty() && unsealed.iter().all(|l| l.ends_with(" 0")),
+        "{body}"
+    );
+    prom.wait_value(
+        &plain,
+        "max without (exported_cluster) (vault_core_unsealed{job=\"openbao\"})",
+        0.0,
+        PROM_WAIT,
+    );
     prom.wait_value(&plain, "up{job=\"openbao\"}", 1.0, PROM_WAIT);
-    env.assert_alerts(&prom, &plain, &["OpenBaoSealed"]);
+    // The only node is sealed, so there is no active node either; all-node sees both.
+    prom.wait_value(
+        &plain,
+        "sum(vault_core_active{job=\"openbao\"})",
+        0.0,
+        PROM_WAIT,
+    );
+    env.assert_alerts(&prom, &plain, &["OpenBaoSealed", "OpenBaoNoActiveNode"]);
     bao.proc.assert_no_unknown_fields();
 }
 
@@ -435,7 +527,12 @@ fn scenario_demo() {
     let start = |name: &str, api: u16| {
         std::fs::create_dir_all(env.dir().join(name).join("raft")).unwrap();
         let config = env.render.join(format!("compose/{name}.hcl"));
-        Bao::start(name, env.dir(), &[config], format!("http://127.0.0.1:{}", env.port(api)))
+        Bao::start(
+            name,
+            env.dir(),
+            &[config],
+            format!("http://127.0.0.1:{}", env.port(api)),
+        )
     };
     let mut baos: Vec<Bao> = nodes.iter().map(|(n, a, _)| start(n, *a)).collect();
     baos[0].wait_listening(&http);
@@ -453,25 +550,57 @@ fn scenario_demo() {
     for (name, api, metrics) in nodes {
         let (status, body) = get(&http, &metrics_url("http", env.port(metrics)), None);
         assert_eq!(status, 200, "{name}: unauthenticated metrics: {body}");
-        assert!(body.contains("vault_core_active"), "{name}: {body}");
+        core_lines(name, &body);
+        assert!(body.contains("vault_core_unsealed"), "{name}: {body}");
         let (status, _) = get(&http, &metrics_url("http", env.port(api)), None);
         assert_eq!(status, 403, "{name}: client listener must refuse metrics");
-        let (status, _) = get(&http, &format!("http://127.0.0.1:{}/v1/sys/health", env.port(metrics)), None);
-        assert_eq!(status, 404, "{name}: metrics-only listener must refuse other paths");
+        let (status, _) = get(
+            &http,
+            &format!("http://127.0.0.1:{}/v1/sys/health", env.port(metrics)),
+            None,
+        );
+        assert_eq!(
+            status, 404,
+            "{name}: metrics-only listener must refuse other paths"
+        );
     }
     // What a 3-node Raft cluster exposes about its peers, for alert authors.
     let (_, body) = get(&http, &metrics_url("http", env.port(18414)), None);
     let raft: Vec<&str> = body
         .lines()
-        .filter(|l| !l.starts_with('#') && (l.contains("autopilot") || l.contains("raft_peers") || l.contains("raft_storage")))
+        .filter(|l| {
+            !l.starts_with('#')
+                && (l.contains("autopilot")
+                    || l.contains("raft_peers")
+                    || l.contains("raft_storage"))
+        })
         .collect();
-    eprintln!("[demo] Raft and autopilot series on the active node:\n{}", raft.join("\n"));
+    eprintln!(
+        "[demo] Raft and autopilot series on the active node:\n{}",
+        raft.join("\n")
+    );
 
     let mut prom = env.start_prometheus(None);
     prom.wait_value(&http, "count(up{job=\"openbao\"} == 1)", 3.0, PROM_WAIT);
-    prom.wait_value(&http, "count(vault_core_active{job=\"openbao\"} == 1)", 1.0, PROM_WAIT);
-    prom.wait_value(&http, "sum(vault_core_active{job=\"openbao\"})", 1.0, PROM_WAIT);
-    let (code, out) = env.verify(&prom, &["--openbao", &format!("http://127.0.0.1:{}", env.port(18414))]);
+    prom.wait_value(
+        &http,
+        "count(vault_core_active{job=\"openbao\"} == 1)",
+        1.0,
+        PROM_WAIT,
+    );
+    prom.wait_value(
+        &http,
+        "sum(vault_core_active{job=\"openbao\"})",
+        1.0,
+        PROM_WAIT,
+    );
+    let (code, out) = env.verify(
+        &prom,
+        &[
+            "--openbao",
+            &format!("http://127.0.0.1:{}", env.port(18414)),
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     env.assert_alerts(&prom, &http, &[]);
 
@@ -480,7 +609,12 @@ fn scenario_demo() {
     drop(restarted);
     let mut node2 = start("openbao-node2", 18430);
     node2.wait_listening(&http);
-    prom.wait_value(&http, "vault_core_unsealed{node=\"openbao-node2\"}", 0.0, PROM_WAIT);
+    prom.wait_value(
+        &http,
+        "max without (exported_cluster) (vault_core_unsealed{node=\"openbao-node2\"})",
+        0.0,
+        PROM_WAIT,
+    );
     prom.wait_value(&http, "count(up{job=\"openbao\"} == 1)", 3.0, PROM_WAIT);
     env.assert_alerts(&prom, &http, &["OpenBaoSealed"]);
     for b in baos.iter().chain([&node2]) {
@@ -502,16 +636,30 @@ fn every_shipped_profile_end_to_end() {
         ("all-node", scenario_all_node),
         ("demo", scenario_demo),
     ];
+    // E2E_ONLY=demo runs one scenario while working on it.
+    let only = std::env::var("E2E_ONLY").ok();
     let handles: Vec<_> = scenarios
         .into_iter()
-        .map(|(name, f)| (name, std::thread::Builder::new().name(name.into()).spawn(f).unwrap()))
+        .filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name))
+        .map(|(name, f)| {
+            (
+                name,
+                std::thread::Builder::new()
+                    .name(name.into())
+                    .spawn(f)
+                    .unwrap(),
+            )
+        })
         .collect();
     let failed: Vec<&str> = handles
         .into_iter()
         .filter_map(|(name, h)| h.join().is_err().then_some(name))
         .collect();
     eprintln!("e2e scenarios finished in {:?}", start.elapsed());
-    assert!(failed.is_empty(), "end-to-end scenarios failed: {failed:?} (see the panics above)");
+    assert!(
+        failed.is_empty(),
+        "end-to-end scenarios failed: {failed:?} (see the panics above)"
+    );
 }
 
 /// Remove the keys a loopback variant may change; what is left must equal the shipped profile.
@@ -528,15 +676,43 @@ fn strip_loopback_keys(mut t: toml::Table) -> toml::Table {
     }
     t.remove("output");
     if let Some(toml::Value::Table(l)) = t.get_mut("listener") {
-        drop_keys(l, "api", &["address", "cluster_address", "tls_cert_file", "tls_key_file"]);
+        drop_keys(
+            l,
+            "api",
+            &[
+                "address",
+                "cluster_address",
+                "tls_cert_file",
+                "tls_key_file",
+            ],
+        );
         drop_keys(l, "metrics", &["address", "tls_cert_file", "tls_key_file"]);
     }
-    drop_keys(&mut t, "scrape", &["interval", "scrape_timeout", "server_name"]);
-    drop_keys(&mut t, "prometheus", &["static_targets", "token_file", "ca_file"]);
+    drop_keys(
+        &mut t,
+        "scrape",
+        &["interval", "scrape_timeout", "server_name"],
+    );
+    drop_keys(
+        &mut t,
+        "prometheus",
+        &["static_targets", "token_file", "ca_file"],
+    );
     if let Some(toml::Value::Table(d)) = t.get_mut("demo") {
-        for n in d.get_mut("nodes").and_then(|n| n.as_array_mut()).into_iter().flatten() {
+        for n in d
+            .get_mut("nodes")
+            .and_then(|n| n.as_array_mut())
+            .into_iter()
+            .flatten()
+        {
             if let Some(n) = n.as_table_mut() {
-                for k in ["host", "api_port", "cluster_port", "metrics_port", "raft_path"] {
+                for k in [
+                    "host",
+                    "api_port",
+                    "cluster_port",
+                    "metrics_port",
+                    "raft_path",
+                ] {
                     n.remove(k);
                 }
             }
@@ -554,7 +730,9 @@ fn loopback_variants_are_the_shipped_profiles_pointed_at_loopback() {
         baogen::profile::load(&variant)
             .unwrap_or_else(|d| panic!("{} does not validate: {d:#?}", variant.display()));
         let shipped = common::root().join(format!("profiles/{name}.toml"));
-        let parse = |p: &Path| -> toml::Table { toml::from_str(&std::fs::read_to_string(p).unwrap()).unwrap() };
+        let parse = |p: &Path| -> toml::Table {
+            toml::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
         assert_eq!(
             strip_loopback_keys(parse(&variant)),
             strip_loopback_keys(parse(&shipped)),
@@ -567,11 +745,15 @@ fn loopback_variants_are_the_shipped_profiles_pointed_at_loopback() {
 
 #[test]
 fn port_rewrite_keeps_spacing_and_touches_only_placeholders() {
-    let (text, map) = harness::rewrite_ports("a = \"127.0.0.1:18200\"\nb = 18204\nc = 8200\nd = 118200\n");
+    let (text, map) =
+        harness::rewrite_ports("a = \"127.0.0.1:18200\"\nb = 18204\nc = 8200\nd = 118200\n");
     let base = map[&18200];
     assert_eq!(map[&18204], base + 4);
     assert_eq!(
         text,
-        format!("a = \"127.0.0.1:{base}\"\nb = {}\nc = 8200\nd = 118200\n", base + 4)
+        format!(
+            "a = \"127.0.0.1:{base}\"\nb = {}\nc = 8200\nd = 118200\n",
+            base + 4
+        )
     );
 }

@@ -152,7 +152,9 @@ impl Drop for Proc {
 
 /// Run a tool to completion; panic with its output when it fails.
 pub fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -168,13 +170,24 @@ pub fn make_pki(dir: &Path) -> PathBuf {
     let openssl = common::tool("openssl").expect("openssl");
     let tls = dir.join("tls");
     std::fs::create_dir_all(&tls).unwrap();
-    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
     for (name, cn) in [("ca", "baogen e2e test CA"), ("wrong-ca", "unrelated CA")] {
         run(Command::new(&openssl)
             .current_dir(&tls)
             .args(["req", "-x509"])
             .args(ec)
-            .args(["-keyout", &format!("{name}.key"), "-out", &format!("{name}.crt")])
+            .args([
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.crt"),
+            ])
             .args(["-days", "2", "-subj", &format!("/CN={cn}")])
             .args(["-addext", "basicConstraints=critical,CA:TRUE"])
             .args(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]));
@@ -188,10 +201,30 @@ pub fn make_pki(dir: &Path) -> PathBuf {
         .current_dir(&tls)
         .arg("req")
         .args(ec)
-        .args(["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost"]));
+        .args([
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]));
     run(Command::new(&openssl).current_dir(&tls).args([
-        "x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-out", "server.crt", "-extfile", "server.ext",
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-out",
+        "server.crt",
+        "-extfile",
+        "server.ext",
     ]));
     tls
 }
@@ -299,10 +332,14 @@ impl Bao {
     pub fn wait_listening(&mut self, http: &Http) {
         let url = format!("{}/v1/sys/health", self.api);
         let proc = &mut self.proc;
-        wait_for(&format!("{} to listen", proc.name), Duration::from_secs(30), || {
-            proc.assert_running();
-            http.get(&url, None).ok()
-        });
+        wait_for(
+            &format!("{} to listen", proc.name),
+            Duration::from_secs(30),
+            || {
+                proc.assert_running();
+                http.get(&url, None).ok()
+            },
+        );
     }
 
     /// Initialize with one key share; returns (unseal key, root token).
@@ -321,13 +358,22 @@ impl Bao {
     }
 
     pub fn unseal(&mut self, http: &Http, key: &str) {
-        let (status, v) = http.api(
-            "PUT",
-            &format!("{}/v1/sys/unseal", self.api),
-            None,
-            &json!({ "key": key }),
+        let url = format!("{}/v1/sys/unseal", self.api);
+        let proc = &mut self.proc;
+        // A Raft follower says "not initialized" until retry_join has reached the leader.
+        wait_for(
+            &format!("{} to accept the unseal key", proc.name),
+            Duration::from_secs(60),
+            || {
+                proc.assert_running();
+                let (status, v) = http.api("PUT", &url, None, &json!({ "key": key }));
+                match status {
+                    200 => Some(()),
+                    400 if v.to_string().contains("not initialized") => None,
+                    _ => panic!("unseal of {}: {status} {v}", proc.name),
+                }
+            },
         );
-        assert_eq!(status, 200, "unseal of {}: {v}", self.proc.name);
     }
 
     /// Wait for /v1/sys/health to answer `want` (200 active, 429 standby, 503 sealed).
@@ -397,7 +443,11 @@ impl Prom {
                                 .collect()
                         })
                         .unwrap_or_default();
-                    let value = s["value"][1].as_str().unwrap_or("NaN").parse().unwrap_or(f64::NAN);
+                    let value = s["value"][1]
+                        .as_str()
+                        .unwrap_or("NaN")
+                        .parse()
+                        .unwrap_or(f64::NAN);
                     (labels, value)
                 })
                 .collect(),
