@@ -131,13 +131,17 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
 
     // Query Prometheus: up{job="openbao"}.
     let up_q = format!("up{{job=\"{job}\"}}");
+    let mut targets_seen = false;
     match client.query(prom, &up_q) {
         Err(e) => out.push(fail(
             &up_q,
             format!("cannot query Prometheus at {prom}: {e}"),
             None,
         )),
-        Ok(series) => out.push(up_check(p, &client, prom, &up_q, &series)),
+        Ok(series) => {
+            targets_seen = !series.is_empty();
+            out.push(up_check(p, &client, prom, &up_q, &series));
+        }
     }
 
     // Check the active node metric: one series with value 1.
@@ -155,6 +159,13 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
                 out.push(pass(
                     &active_q,
                     format!("exactly one active node; {detail}"),
+                ));
+            } else if series.is_empty() && targets_seen {
+                // The targets exist but their scrapes fail: the up check above says why.
+                out.push(fail(
+                    &active_q,
+                    "no series: no scrape of the target succeeds (see the check above)".into(),
+                    None,
                 ));
             } else if series.is_empty() {
                 out.push(fail(

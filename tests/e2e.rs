@@ -477,6 +477,27 @@ fn scenario_all_node() {
     let (code, out) = env.verify(&prom, &["--openbao", &openbao, "--ca", &wrong]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("hint: The target has a TLS error"), "{out}");
+    // A job Prometheus has no target for: the "no endpoints" troubleshooting hint.
+    let elsewhere = env.dir().join("all-node-other-job.toml");
+    let text = std::fs::read_to_string(&env.variant).unwrap();
+    std::fs::write(
+        &elsewhere,
+        text.replace("[scrape]\n", "[scrape]\njob = \"openbao-elsewhere\"\n"),
+    )
+    .unwrap();
+    let out = common::baogen()
+        .arg("verify")
+        .arg(&elsewhere)
+        .args(["--prometheus", &prom.url])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("hint: No target for job `openbao-elsewhere`")
+            && text.contains("needs get, update and patch on pods"),
+        "{text}"
+    );
     env.assert_alerts(&prom, &plain, &[]);
 
     // Sealed: unauthenticated metrics still answer 200, so up stays 1 and OpenBaoSealed fires
@@ -755,5 +776,42 @@ fn port_rewrite_keeps_spacing_and_touches_only_placeholders() {
             "a = \"127.0.0.1:{base}\"\nb = {}\nc = 8200\nd = 118200\n",
             base + 4
         )
+    );
+}
+
+/// Fast and tool-free: `verify` refuses incomplete input with exit 2 and reports an unreachable
+/// Prometheus as a failed check (exit 1).
+#[test]
+fn verify_exit_codes_without_a_deployment() {
+    let active = common::root().join("profiles/active.toml");
+    let active = active.to_str().unwrap();
+    let out = common::run_baogen(&[
+        "verify",
+        active,
+        "--prometheus",
+        "http://127.0.0.1:1",
+        "--openbao",
+        "https://127.0.0.1:1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--token-file"),
+        "{out:?}"
+    );
+    let out = common::run_baogen(&[
+        "verify",
+        active,
+        "--prometheus",
+        "http://127.0.0.1:1",
+        "--ca",
+        "/nonexistent/ca.crt",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let out = common::run_baogen(&["verify", active, "--prometheus", "http://127.0.0.1:1"]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("FAIL") && text.contains("cannot query Prometheus"),
+        "{text}"
     );
 }
