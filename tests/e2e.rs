@@ -615,6 +615,13 @@ fn scenario_demo() {
         1.0,
         PROM_WAIT,
     );
+    // The active node counts the Raft peers: the series a peer-count alert can use.
+    prom.wait_value(
+        &http,
+        "max(vault_raft_peers{job=\"openbao\"})",
+        3.0,
+        PROM_WAIT,
+    );
     let (code, out) = env.verify(
         &prom,
         &[
