@@ -14,6 +14,8 @@ use crate::{emit, profile, write};
 pub const OK: i32 = 0;
 pub const DRIFT: i32 = 1;
 pub const INVALID: i32 = 2;
+/// `verify`: a check against the live deployment failed.
+pub const CHECK_FAILED: i32 = 1;
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +61,22 @@ enum Command {
     Schema,
     /// Explain what a profile shows and hides and each security decision it makes.
     Explain { profile: PathBuf },
+    /// Run the how-to's verification against a live deployment; exit 1 when a check fails.
+    Verify {
+        profile: PathBuf,
+        /// Prometheus base URL, e.g. http://127.0.0.1:9090.
+        #[arg(long, value_name = "URL")]
+        prometheus: String,
+        /// OpenBao base URL of the scraped listener, checked directly like the how-to's curl.
+        #[arg(long, value_name = "URL")]
+        openbao: Option<String>,
+        /// The CA that signed OpenBao's serving certificate (PEM).
+        #[arg(long, value_name = "FILE")]
+        ca: Option<PathBuf>,
+        /// A file holding the metrics token.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
 }
 
 /// A failure that ends the command: either diagnostics about inputs or a plain message.
@@ -136,6 +154,28 @@ fn run(command: Command) -> Result<i32, Failure> {
             let p = load_all(&[profile])?.remove(0);
             print_stdout(&crate::explain::explain(&p));
             Ok(OK)
+        }
+        Command::Verify {
+            profile,
+            prometheus,
+            openbao,
+            ca,
+            token_file,
+        } => {
+            let p = load_all(&[profile])?.remove(0);
+            let target = crate::verify::Target {
+                prometheus,
+                openbao,
+                ca,
+                token_file,
+            };
+            let checks = crate::verify::run(&p, &target).map_err(Failure::Message)?;
+            print_stdout(&crate::verify::report(&checks));
+            Ok(if checks.iter().all(|c| c.ok) {
+                OK
+            } else {
+                CHECK_FAILED
+            })
         }
     }
 }

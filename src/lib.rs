@@ -9,5 +9,6 @@ pub mod emit;
 pub mod explain;
 pub mod model;
 pub mod profile;
+pub mod verify;
 pub mod write;
 pub mod yaml;

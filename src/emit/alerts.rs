@@ -71,7 +71,11 @@ pub fn rules(p: &Profile) -> Vec<Rule> {
         out.push(rule(
             p,
             "OpenBaoSealed",
-            format!("{m}_core_unsealed{sel} == 0"),
+            // OpenBao keeps the `{m}_core_unsealed 0` it gauged while sealed, before it knew its
+            // cluster name, for prometheus_retention_time after unsealing, next to the live
+            // series labelled with the name (`exported_cluster` once the scrape sets `cluster`):
+            // a plain `== 0` fires on every healthy node after a restart. Measured on 2.7.2.
+            format!("max without (exported_cluster) ({m}_core_unsealed{sel}) == 0"),
             "critical",
             "An OpenBao node is sealed",
             format!("{{{{ $labels.instance }}}} reports {m}_core_unsealed 0. Unseal it: a sealed node can still answer unauthenticated metrics, so up alone does not show it."),
