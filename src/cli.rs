@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::{self, Diagnostic};
 use crate::model::Profile;
-use crate::{emit, profile, write};
+use crate::{emit, integrate, profile, write};
 
 /// Exit codes, documented in the README.
 pub const OK: i32 = 0;
@@ -77,12 +77,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
     },
+    /// Helm post-renderer: manifests on stdin; prints them plus the profile's objects, with
+    /// the OpenBao StatefulSet patched. On any error stdout stays empty and the exit is 2.
+    HelmPostRender { profile: PathBuf },
+    /// KRM exec function (kpt, kustomize): a ResourceList on stdin, the updated one on stdout.
+    /// The function config is a baogen.dev/v1alpha1 BaogenProfile.
+    Krm,
+    /// Legacy kustomize exec plugin (kubectl kustomize --enable-alpha-plugins): CONFIG is the
+    /// BaogenProfile file kustomize passes; prints the profile's objects.
+    KustomizePlugin { config: PathBuf },
 }
 
 /// A failure that ends the command: either diagnostics about inputs or a plain message.
 enum Failure {
     Invalid(Vec<Diagnostic>),
     Message(String),
+    /// Already rendered for humans (integration errors).
+    Rendered(String),
 }
 
 impl From<Vec<Diagnostic>> for Failure {
@@ -108,6 +119,10 @@ pub fn main() -> i32 {
         }
         Err(Failure::Message(m)) => {
             eprintln!("error: {m}");
+            INVALID
+        }
+        Err(Failure::Rendered(text)) => {
+            eprint!("{text}");
             INVALID
         }
     }
@@ -177,7 +192,57 @@ fn run(command: Command) -> Result<i32, Failure> {
                 CHECK_FAILED
             })
         }
+        Command::HelmPostRender { profile } => {
+            let input = read_stdin()?;
+            let out = integrate::helm::post_render(&profile, &input).map_err(integration)?;
+            for note in &out.notes {
+                eprintln!("baogen: {note}");
+            }
+            print_stdout(&out.stream);
+            Ok(OK)
+        }
+        Command::Krm => {
+            let input = read_stdin()?;
+            let cwd = std::env::current_dir().unwrap_or_default();
+            let out = integrate::krm::run(&input, &cwd);
+            // kustomize does not print a function's results, so problems go to stderr too.
+            eprint!("{}", out.stderr);
+            print_stdout(&out.resource_list);
+            Ok(if out.ok { OK } else { INVALID })
+        }
+        Command::KustomizePlugin { config } => {
+            let base = std::env::var_os("KUSTOMIZE_PLUGIN_CONFIG_ROOT")
+                .map(PathBuf::from)
+                .or_else(|| std::env::current_dir().ok())
+                .unwrap_or_default();
+            let text = integrate::krm::kustomize_plugin(&config, &base).map_err(integration)?;
+            print_stdout(&text);
+            Ok(OK)
+        }
     }
+}
+
+fn integration(e: integrate::Error) -> Failure {
+    Failure::Rendered(e.render())
+}
+
+/// The whole of stdin; a terminal is refused rather than waited on.
+fn read_stdin() -> Result<String, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Failure::Message(
+            "stdin is a terminal; this command reads a YAML stream piped to it by Helm, kpt or kustomize".into(),
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut stdin.lock(), &mut bytes)
+        .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Failure::Message(format!(
+            "stdin is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// Load and validate every profile, reporting the problems of all of them together.

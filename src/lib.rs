@@ -7,6 +7,7 @@ pub mod cli;
 pub mod diag;
 pub mod emit;
 pub mod explain;
+pub mod integrate;
 pub mod model;
 pub mod profile;
 pub mod verify;

@@ -1,0 +1,4 @@
+helm template openbao ./openbao-chart --namespace openbao \
+  --post-renderer baogen \
+  --post-renderer-args helm-post-render \
+  --post-renderer-args profiles/active.toml

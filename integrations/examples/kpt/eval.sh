@@ -1,0 +1,1 @@
+cd openbao-pkg && kpt fn eval . --exec "baogen krm" --fn-config baogen.yaml

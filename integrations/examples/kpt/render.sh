@@ -1,0 +1,1 @@
+kpt fn render openbao-pkg --allow-exec

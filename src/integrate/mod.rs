@@ -1,0 +1,276 @@
+//! Integration modes: baogen inside other tools' pipelines (Helm post-renderer, KRM function
+//! for kpt and kustomize, legacy kustomize exec plugin). Each mode reads its whole input,
+//! computes its whole output in memory and returns it; the CLI writes it only on success, so
+//! a failure never leaves a half-written or empty stream behind.
+
+pub mod helm;
+pub mod krm;
+pub mod stream;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::diag::{self, Diagnostic};
+use crate::model::{Kind, Profile};
+
+/// Why an integration refused its input. Rendered the same way by every mode.
+#[derive(Debug)]
+pub enum Error {
+    /// Problems in a profile; `source` holds the profile text when it is not a file.
+    Profile {
+        diags: Vec<Diagnostic>,
+        source: Option<String>,
+    },
+    Message(String),
+}
+
+impl From<String> for Error {
+    fn from(m: String) -> Self {
+        Error::Message(m)
+    }
+}
+
+impl Error {
+    /// Plain text (no colour): the same words on stderr and in KRM results.
+    pub fn render(&self) -> String {
+        match self {
+            Error::Profile { diags, source } => diag::render_all(
+                diags,
+                |path| {
+                    source.clone().or_else(|| {
+                        std::fs::read(path)
+                            .ok()
+                            .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    })
+                },
+                false,
+            ),
+            Error::Message(m) => format!("error: {m}\n"),
+        }
+    }
+}
+
+/// Load a profile file for an integration; Kubernetes integrations need Kubernetes objects.
+pub fn load_profile(path: &Path) -> Result<Profile, Error> {
+    let p = crate::profile::load(path).map_err(|diags| Error::Profile {
+        diags,
+        source: None,
+    })?;
+    require_kubernetes(p)
+}
+
+/// Validate a profile given as text (a KRM `spec.inline`); `label` names it in errors.
+pub fn parse_profile(label: &Path, text: &str) -> Result<Profile, Error> {
+    let p = crate::profile::parse(label, text.as_bytes()).map_err(|diags| Error::Profile {
+        diags,
+        source: Some(text.to_string()),
+    })?;
+    require_kubernetes(p)
+}
+
+fn require_kubernetes(p: Profile) -> Result<Profile, Error> {
+    if p.kind == Kind::Demo {
+        return Err(Error::Message(format!(
+            "{}: the `demo` profile is for Docker Compose and has no Kubernetes objects; use an `active` or `all-node` profile here",
+            p.path.display()
+        )));
+    }
+    Ok(p)
+}
+
+/// kind, namespace and name: what makes two objects the same object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub kind: String,
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl Identity {
+    pub fn of(v: &Value) -> Identity {
+        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+        Identity {
+            kind: s(v.get("kind")).unwrap_or_default(),
+            namespace: s(v.pointer("/metadata/namespace")),
+            name: s(v.pointer("/metadata/name")).unwrap_or_default(),
+        }
+    }
+
+    /// An object without a namespace lands in whatever namespace it is applied to, so it may
+    /// be the same object as one in any namespace.
+    pub fn same(&self, other: &Identity) -> bool {
+        self.kind == other.kind
+            && self.name == other.name
+            && match (&self.namespace, &other.namespace) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            }
+    }
+
+    /// A file name for this object, stable across runs.
+    pub fn file_name(&self) -> String {
+        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+impl std::fmt::Display for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
+            None => write!(f, "{} {}", self.kind, self.name),
+        }
+    }
+}
+
+/// What happened to the OpenBao StatefulSet of the stream.
+#[derive(Debug, PartialEq, Eq)]
+pub enum StatefulSetPatch {
+    Patched(String),
+    NotFound(String),
+}
+
+/// Where the profile's OpenBao StatefulSet is among `objects`.
+pub fn find_statefulset<'a>(
+    p: &Profile,
+    objects: impl IntoIterator<Item = &'a Value>,
+) -> Option<usize> {
+    objects
+        .into_iter()
+        .position(|v| is_openbao_statefulset(p, v))
+}
+
+fn is_openbao_statefulset(p: &Profile, v: &Value) -> bool {
+    let id = Identity::of(v);
+    id.kind == "StatefulSet"
+        && v.get("apiVersion").and_then(Value::as_str) == Some("apps/v1")
+        && id.same(&Identity {
+            kind: "StatefulSet".into(),
+            namespace: Some(p.openbao.namespace.clone()),
+            name: p.openbao.statefulset.clone(),
+        })
+}
+
+/// Give the OpenBao container of the stream's StatefulSet the Downward API env service
+/// registration reads and, with a metrics-only listener, the metrics container port.
+/// Refuses when the metrics port is already declared under another name (the OpenBao chart
+/// declares 8202 as its `*-rep` port).
+pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<StatefulSetPatch, Error> {
+    let where_ = format!(
+        "StatefulSet {}/{}",
+        p.openbao.namespace, p.openbao.statefulset
+    );
+    let Some(sts) = sts else {
+        return Ok(StatefulSetPatch::NotFound(format!(
+            "no {where_} in the input, so the OpenBao pods get neither the Downward API env (BAO_K8S_NAMESPACE, BAO_K8S_POD_NAME) nor the metrics port; add them yourself (see kubernetes/patches/openbao-statefulset-env.yaml from `baogen render`) or set openbao.statefulset and openbao.namespace in the profile"
+        )));
+    };
+    let container_name = &p.openbao.container;
+    let Some(container) = sts
+        .pointer_mut("/spec/template/spec/containers")
+        .and_then(Value::as_array_mut)
+        .and_then(|cs| {
+            cs.iter_mut()
+                .find(|c| c.get("name").and_then(Value::as_str) == Some(container_name))
+        })
+    else {
+        return Ok(StatefulSetPatch::NotFound(format!(
+            "{where_} has no container named `{container_name}`, so it was not patched; set openbao.container in the profile"
+        )));
+    };
+    if let Some(m) = &p.metrics_listener {
+        let (port, port_name) = (m.address.port, p.scrape.port_name.as_str());
+        let ports = ensure_array(container, "ports", &where_)?;
+        let mut present = false;
+        for existing in ports.iter() {
+            let num = existing.get("containerPort").and_then(Value::as_u64);
+            let name = existing.get("name").and_then(Value::as_str).unwrap_or("");
+            if num == Some(port.into()) && name != port_name {
+                return Err(Error::Message(format!(
+                    "{where_}, container `{container_name}`, already declares container port {port} as `{name}`, and baogen's metrics-only listener needs that port (the OpenBao chart declares 8202 as its `*-rep` replication port). Move the metrics listener to a free port in the profile, e.g. [listener.metrics] address = \"0.0.0.0:9202\", or remove that port from the chart's values"
+                )));
+            }
+            if name == port_name && num != Some(port.into()) {
+                return Err(Error::Message(format!(
+                    "{where_}, container `{container_name}`, already uses the port name `{port_name}` for port {}; baogen needs it for metrics port {port}. Rename that port or set scrape.port_name in the profile",
+                    num.map_or("?".into(), |n| n.to_string())
+                )));
+            }
+            present |= num == Some(port.into());
+        }
+        if !present {
+            ports.push(json!({"containerPort": port, "name": port_name, "protocol": "TCP"}));
+        }
+    }
+    let env = ensure_array(container, "env", &where_)?;
+    for (name, field) in [
+        ("BAO_K8S_NAMESPACE", "metadata.namespace"),
+        ("BAO_K8S_POD_NAME", "metadata.name"),
+    ] {
+        let want = json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field}}});
+        match env
+            .iter_mut()
+            .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
+        {
+            Some(e) => *e = want,
+            None => env.push(want),
+        }
+    }
+    Ok(StatefulSetPatch::Patched(format!(
+        "patched {where_}: Downward API env BAO_K8S_NAMESPACE and BAO_K8S_POD_NAME{}",
+        p.metrics_listener
+            .as_ref()
+            .map_or(String::new(), |m| format!(
+                " and container port {} ({})",
+                m.address.port, p.scrape.port_name
+            ))
+    )))
+}
+
+fn ensure_array<'a>(
+    container: &'a mut Value,
+    key: &str,
+    where_: &str,
+) -> Result<&'a mut Vec<Value>, Error> {
+    let map = container
+        .as_object_mut()
+        .ok_or_else(|| Error::Message(format!("{where_}: a container is not a mapping")))?;
+    let slot = map.entry(key).or_insert_with(|| Value::Array(Vec::new()));
+    if slot.is_null() {
+        *slot = Value::Array(Vec::new());
+    }
+    slot.as_array_mut()
+        .ok_or_else(|| Error::Message(format!("{where_}: the container's `{key}` is not a list")))
+}
+
+/// Refuse objects baogen would add that the input already has.
+pub fn refuse_duplicates<'a>(
+    existing: impl IntoIterator<Item = &'a Value>,
+    added: &[Value],
+    remedy: &str,
+) -> Result<(), Error> {
+    let existing: Vec<Identity> = existing.into_iter().map(Identity::of).collect();
+    let clashes: Vec<String> = added
+        .iter()
+        .map(Identity::of)
+        .filter(|a| existing.iter().any(|e| e.same(a)))
+        .map(|a| a.to_string())
+        .collect();
+    if clashes.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Message(format!(
+        "the input already contains {}, which baogen would add; {remedy}",
+        clashes.join(", ")
+    )))
+}
+
+/// Resolve a profile path from a config file: absolute as given, relative against `base`.
+pub fn resolve(base: &Path, path: &str) -> PathBuf {
+    let p = Path::new(path);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}

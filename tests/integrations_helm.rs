@@ -1,0 +1,240 @@
+//! Helm post-renderer with the real Helm 3 (`--post-renderer PATH`) and Helm 4 (the
+//! `postrenderer/v1` plugin in integrations/helm-plugin), against tests/fixtures/openbao-chart.
+
+mod common;
+mod integrations_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use integrations_support::*;
+
+/// Helm's own state in the workspace, never the user's home.
+fn helm_env(cmd: &mut Command, ws: &Path) {
+    for (k, d) in [
+        ("HELM_DATA_HOME", "helm/data"),
+        ("HELM_CONFIG_HOME", "helm/config"),
+        ("HELM_CACHE_HOME", "helm/cache"),
+    ] {
+        cmd.env(k, ws.join(d));
+    }
+    cmd.env_remove("HELM_PLUGINS");
+}
+
+fn helm_snippet(helm: &Path, ws: &Path, snippet: &str, set: &[&str]) -> std::process::Output {
+    // The README's snippet, with `--set` appended to the `helm template` line when asked.
+    let mut text = integrations_support::snippet(snippet);
+    for s in set {
+        text = text.replacen(
+            "--namespace openbao",
+            &format!("--namespace openbao --set {s}"),
+            1,
+        );
+    }
+    let file = ws.join(format!("{snippet}.run"));
+    std::fs::write(&file, text).unwrap();
+    let bin = bin_dir_with(ws, "helm", helm);
+    let mut cmd = Command::new("sh");
+    cmd.arg("-eu")
+        .arg(&file)
+        .current_dir(ws)
+        .env("PATH", path_with(&[&bin]));
+    cmd.env("BAOGEN_HELM_LOG_DIR", ws.join("helm-log"));
+    helm_env(&mut cmd, ws);
+    cmd.output().unwrap()
+}
+
+#[test]
+fn helm3_post_renderer_adds_objects_and_patches_the_statefulset() {
+    let Some(helm) = common::tool("helm3") else {
+        return;
+    };
+    let ws = workspace("helm3");
+    let out = helm_snippet(&helm, ws.path(), "helm3.sh", &[]);
+    assert_ok(&out, "the README's Helm 3 snippet");
+    let objs = objects(&text(&out.stdout));
+    let kinds = kinds(&objs);
+    for want in [
+        "Service/openbao",
+        "Service/openbao-active",
+        "StatefulSet/openbao",
+        "Service/openbao-active-metrics",
+        "ServiceMonitor/openbao-active-metrics",
+        "PrometheusRule/openbao-metrics-alerts",
+        "Role/openbao-service-registration",
+        "RoleBinding/openbao-service-registration",
+    ] {
+        assert!(
+            kinds.contains(&want.to_string()),
+            "{want} missing: {kinds:?}"
+        );
+    }
+    assert_patched(&objs);
+}
+
+#[test]
+fn helm3_refuses_the_charts_replication_port_and_shows_why() {
+    let Some(helm) = common::tool("helm3") else {
+        return;
+    };
+    let ws = workspace("helm3-port");
+    let out = helm_snippet(
+        &helm,
+        ws.path(),
+        "helm3.sh",
+        &["declareReplicationPort=true"],
+    );
+    assert_failed(&out, "helm3 with the chart's 8202 rep port");
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("already declares container port 8202 as `openbao-rep`"),
+        "{err}"
+    );
+    assert!(
+        text(&out.stdout).trim().is_empty(),
+        "nothing on stdout on failure"
+    );
+}
+
+#[test]
+fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
+    let Some(helm) = common::tool("helm4") else {
+        return;
+    };
+    let ws = workspace("helm4");
+    let out = helm_snippet(&helm, ws.path(), "helm4.sh", &[]);
+    assert_ok(&out, "the README's Helm 4 snippet");
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("Installing plugin"), "{stdout}");
+    // What `helm plugin install` says comes first, then the manifests.
+    let stdout = stdout[stdout.find("---\n").expect("a stream")..].to_string();
+    let objs = objects(&stdout);
+    assert_patched(&objs);
+    // Helm 4 turns the annotation back into `# Source:`; the hook (passed through) and the
+    // chart's files keep theirs, baogen's objects get their own names.
+    for source in [
+        "# Source: openbao/templates/server-statefulset.yaml",
+        "# Source: openbao/templates/server-test.yaml",
+        "# Source: baogen/servicemonitor-openbao-active-metrics.yaml",
+    ] {
+        assert!(stdout.contains(source), "{source} missing:\n{stdout}");
+    }
+    assert!(!stdout.contains("generated-by-postrender"), "{stdout}");
+
+    // Helm 4 discards the plugin's stderr: the log holds the error and a re-run command.
+    let ws = workspace("helm4-port");
+    let out = helm_snippet(
+        &helm,
+        ws.path(),
+        "helm4.sh",
+        &["declareReplicationPort=true"],
+    );
+    assert_failed(&out, "helm4 with the chart's 8202 rep port");
+    assert!(
+        text(&out.stderr).contains("baogen"),
+        "{}",
+        text(&out.stderr)
+    );
+    let log = std::fs::read_to_string(ws.path().join("helm-log/error.log")).unwrap();
+    assert!(
+        log.contains("already declares container port 8202"),
+        "{log}"
+    );
+    assert!(
+        log.contains("re-run with: baogen helm-post-render profiles/active.toml <"),
+        "{log}"
+    );
+}
+
+#[test]
+fn helm4_plugin_passes_hooks_through_with_their_annotation() {
+    // What Helm 4 pipes to the plugin, byte for byte, survives except the patched StatefulSet.
+    let input = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  namespace: openbao\n  annotations:\n    \"helm.sh/hook\": test\n    postrenderer.helm.sh/postrender-filename: 'openbao/templates/server-test.yaml'\nspec: {}\n";
+    let ws = workspace("helm4-hook");
+    let out = post_render(ws.path(), "profiles/active.toml", input);
+    assert_ok(&out, "helm-post-render");
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with(input), "{stdout}");
+    for o in objects(&stdout) {
+        assert!(
+            o["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"].is_string(),
+            "{o}"
+        );
+    }
+    assert!(text(&out.stderr).contains("warning: no StatefulSet openbao/openbao"));
+}
+
+fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::baogen()
+        .args(["helm-post-render", profile])
+        .current_dir(cwd)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";
+
+#[test]
+fn bad_input_is_an_error_with_nothing_on_stdout() {
+    let ws = workspace("helm-bad");
+    std::fs::write(
+        ws.path().join("profiles/broken.toml"),
+        "profile = \"active\"\n[openbao]\nnamespace = \"Bad_NS\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ws.path().join("profiles/demo.toml"),
+        std::fs::read_to_string(common::root().join("profiles/demo.toml")).unwrap(),
+    )
+    .unwrap();
+    let dup = format!("{STS}---\napiVersion: v1\nkind: Service\nmetadata:\n  name: openbao-active-metrics\n  namespace: openbao\n");
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "profiles/active.toml",
+            "apiVersion: v1\nkind: [\n",
+            "does not parse",
+        ),
+        (
+            "profiles/active.toml",
+            "- just\n- a list\n",
+            "not a Kubernetes object",
+        ),
+        ("profiles/active.toml", "", "no manifests on stdin"),
+        ("profiles/missing.toml", STS, "cannot read the profile"),
+        ("profiles/broken.toml", STS, "nothing was written"),
+        ("profiles/demo.toml", STS, "has no Kubernetes objects"),
+        (
+            "profiles/active.toml",
+            &dup,
+            "already contains Service openbao/openbao-active-metrics",
+        ),
+    ];
+    for (profile, input, want) in cases {
+        let out = post_render(ws.path(), profile, input);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{profile} {input:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            out.stdout.is_empty(),
+            "stdout must stay empty: {}",
+            text(&out.stdout)
+        );
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "{want:?} not in:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}

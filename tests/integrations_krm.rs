@@ -1,0 +1,243 @@
+//! `baogen krm` with the real `kpt fn render --allow-exec` and `kpt fn eval --exec`, and the
+//! legacy exec plugin with the real `kubectl kustomize --enable-alpha-plugins`.
+
+mod common;
+mod integrations_support;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use integrations_support::*;
+
+const STS: &str = "# the chart's StatefulSet, kept with its comments\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao # the server\n          image: quay.io/openbao/openbao:2.7.2\n";
+
+/// The README's kpt package plus a profile and a StatefulSet, in a workspace.
+fn kpt_workspace(tag: &str) -> common::TempDir {
+    let ws = workspace(tag);
+    let pkg = ws.path().join("openbao-pkg");
+    copy_dir(
+        &common::root().join("integrations/examples/kpt/openbao-pkg"),
+        &pkg,
+    );
+    std::fs::create_dir_all(pkg.join("profiles")).unwrap();
+    std::fs::copy(
+        ws.path().join("profiles/active.toml"),
+        pkg.join("profiles/active.toml"),
+    )
+    .unwrap();
+    std::fs::write(pkg.join("statefulset.yaml"), STS).unwrap();
+    ws
+}
+
+fn package_files(pkg: &Path) -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(pkg.join("baogen"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+fn check_package(pkg: &Path) {
+    assert_eq!(
+        package_files(pkg),
+        [
+            "prometheusrule-openbao-metrics-alerts.yaml",
+            "role-openbao-service-registration.yaml",
+            "rolebinding-openbao-service-registration.yaml",
+            "service-openbao-active-metrics.yaml",
+            "servicemonitor-openbao-active-metrics.yaml",
+        ]
+    );
+    let sts = std::fs::read_to_string(pkg.join("statefulset.yaml")).unwrap();
+    assert!(sts.contains("# the chart's StatefulSet"), "{sts}");
+    assert_patched(&objects(&sts));
+}
+
+#[test]
+fn kpt_fn_render_upserts_into_stable_files() {
+    let Some(kpt) = common::tool("kpt") else {
+        return;
+    };
+    let ws = kpt_workspace("kpt-render");
+    let path = path_with(&[kpt.parent().unwrap()]);
+    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    assert_ok(&out, "the README's kpt fn render snippet");
+    let pkg = ws.path().join("openbao-pkg");
+    check_package(&pkg);
+    let first =
+        std::fs::read_to_string(pkg.join("baogen/service-openbao-active-metrics.yaml")).unwrap();
+    // A second run replaces, never duplicates.
+    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    assert_ok(&out, "the second kpt fn render");
+    check_package(&pkg);
+    let second =
+        std::fs::read_to_string(pkg.join("baogen/service-openbao-active-metrics.yaml")).unwrap();
+    assert_eq!(first, second);
+    let sts = std::fs::read_to_string(pkg.join("statefulset.yaml")).unwrap();
+    assert_eq!(sts.matches("BAO_K8S_POD_NAME").count(), 1, "{sts}");
+}
+
+#[test]
+fn kpt_fn_eval_exec() {
+    let Some(kpt) = common::tool("kpt") else {
+        return;
+    };
+    let ws = kpt_workspace("kpt-eval");
+    let path = path_with(&[kpt.parent().unwrap()]);
+    let out = run_snippet(ws.path(), "kpt/eval.sh", &path, &[]);
+    assert_ok(&out, "the README's kpt fn eval snippet");
+    check_package(&ws.path().join("openbao-pkg"));
+}
+
+#[test]
+fn kpt_shows_the_error_and_fails_on_a_bad_profile() {
+    let Some(kpt) = common::tool("kpt") else {
+        return;
+    };
+    let ws = kpt_workspace("kpt-bad");
+    let pkg = ws.path().join("openbao-pkg");
+    std::fs::write(
+        pkg.join("profiles/active.toml"),
+        "profile = \"active\"\nbogus = 1\n",
+    )
+    .unwrap();
+    let path = path_with(&[kpt.parent().unwrap()]);
+    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    assert_failed(&out, "kpt fn render with a broken profile");
+    let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(all.contains("unknown field `bogus`"), "{all}");
+    assert!(package_files(&pkg).is_empty(), "nothing written on failure");
+}
+
+#[test]
+fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
+    let Some(kubectl) = common::tool("kubectl") else {
+        return;
+    };
+    let ws = workspace("kustomize");
+    copy_dir(
+        &common::root().join("integrations/examples/kustomize/openbao-overlay"),
+        &ws.path().join("openbao-overlay"),
+    );
+    let path = path_with(&[kubectl.parent().unwrap()]);
+    let out = run_snippet(ws.path(), "kustomize/build.sh", &path, &[]);
+    assert_ok(&out, "the README's kubectl kustomize snippet");
+    let objs = objects(&text(&out.stdout));
+    let mut kinds = kinds(&objs);
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        [
+            "PrometheusRule/openbao-metrics-alerts",
+            "Role/openbao-service-registration",
+            "RoleBinding/openbao-service-registration",
+            "Service/openbao-active-metrics",
+            "ServiceMonitor/openbao-active-metrics",
+        ]
+    );
+
+    // A missing profile: kustomize fails and shows baogen's error.
+    std::fs::remove_file(ws.path().join("profiles/active.toml")).unwrap();
+    let out = run_snippet(ws.path(), "kustomize/build.sh", &path, &[]);
+    assert_failed(&out, "kubectl kustomize with a missing profile");
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot read the profile"), "{err}");
+    assert!(out.stdout.is_empty());
+}
+
+fn krm(cwd: &Path, input: &str) -> Output {
+    let mut child = common::baogen()
+        .arg("krm")
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn resource_list(function_config: &str) -> String {
+    format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\nfunctionConfig:\n{function_config}")
+}
+
+#[test]
+fn krm_inline_profile() {
+    let ws = workspace("krm-inline");
+    let inline = r#"  apiVersion: baogen.dev/v1alpha1
+  kind: BaogenProfile
+  metadata: {name: inline}
+  spec:
+    inline:
+      profile: active
+      openbao: {namespace: openbao, service_account: openbao, pod_labels: {app.kubernetes.io/name: openbao}}
+      listener:
+        api: {address: "0.0.0.0:8200", tls_cert_file: /t/tls.crt, tls_key_file: /t/tls.key}
+      scrape:
+        token_secret: {name: tok, key: token}
+        ca_config_map: {name: ca, key: ca.crt}
+      prometheus: {namespace: monitoring}
+"#;
+    let out = krm(ws.path(), &resource_list(inline));
+    assert_ok(&out, "baogen krm with spec.inline");
+    let list: serde_json::Value = serde_saphyr::from_str(&text(&out.stdout)).unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert!(
+        items.iter().any(|i| i["kind"] == "ServiceMonitor"),
+        "{list}"
+    );
+    for i in items {
+        assert!(i["metadata"]["annotations"]["config.kubernetes.io/path"]
+            .as_str()
+            .unwrap()
+            .starts_with("baogen/"));
+    }
+}
+
+#[test]
+fn krm_bad_input_fails_with_results_and_stderr() {
+    let ws = workspace("krm-bad");
+    std::fs::write(
+        ws.path().join("profiles/broken.toml"),
+        "profile = \"active\"\nbogus = 1\n",
+    )
+    .unwrap();
+    let config = |spec: &str| {
+        resource_list(&format!("  apiVersion: baogen.dev/v1alpha1\n  kind: BaogenProfile\n  metadata: {{name: x}}\n  spec: {spec}\n"))
+    };
+    let cases = [
+        ("apiVersion: [\n".to_string(), "not valid YAML"),
+        ("- a\n".to_string(), "no ResourceList on stdin"),
+        ("apiVersion: v1\nkind: List\n".to_string(), "not a config.kubernetes.io/v1 ResourceList"),
+        ("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems: []\n".to_string(), "no functionConfig"),
+        (resource_list("  apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: function-input}\n  data: {a: b}\n"), "unknown function config `v1`/`ConfigMap`"),
+        (config("{profile: profiles/missing.toml}"), "cannot read the profile"),
+        (config("{profile: profiles/broken.toml}"), "unknown field `bogus`"),
+        (config("{}"), "set spec.profile"),
+        (config("{profile: a, inline: {}}"), "not both"),
+        (config("{profile: profiles/active.toml, extra: 1}"), "unknown key spec.extra"),
+        (config("{inline: {profile: active, bogus: 1}}"), "unknown field `bogus`"),
+    ];
+    for (input, want) in cases {
+        let out = krm(ws.path(), &input);
+        assert_eq!(out.status.code(), Some(2), "{input}");
+        let err = text(&out.stderr);
+        assert!(err.contains(want), "{want:?} not on stderr:\n{err}");
+        assert!(!err.contains("panicked"), "{err}");
+        let list: serde_json::Value = serde_saphyr::from_str(&text(&out.stdout)).unwrap();
+        let result = &list["results"][0];
+        assert_eq!(result["severity"], "error");
+        assert!(result["message"].as_str().unwrap().contains(want), "{list}");
+    }
+}

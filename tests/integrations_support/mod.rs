@@ -1,0 +1,169 @@
+//! Helpers for the integration tests: a throwaway workspace laid out like a user's repository,
+//! a PATH where `baogen` is this build, and the README snippets the tests run.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::common::{self, TempDir};
+
+/// A temp dir with `profiles/active.toml`, `integrations/` (the shipped plugin dirs) and the
+/// fixture chart at `openbao-chart/`, the paths the README snippets use.
+pub fn workspace(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    let root = common::root();
+    std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
+    std::fs::copy(
+        root.join("profiles/active.toml"),
+        dir.path().join("profiles/active.toml"),
+    )
+    .unwrap();
+    std::os::unix::fs::symlink(root.join("integrations"), dir.path().join("integrations")).unwrap();
+    copy_dir(
+        &root.join("tests/fixtures/openbao-chart"),
+        &dir.path().join("openbao-chart"),
+    );
+    dir
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The directory holding this build's `baogen`.
+pub fn baogen_dir() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_baogen"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// PATH with `extra` dirs first, then this build's baogen, then the inherited PATH.
+pub fn path_with(extra: &[&Path]) -> std::ffi::OsString {
+    let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
+    dirs.push(baogen_dir());
+    if let Some(p) = std::env::var_os("PATH") {
+        dirs.extend(std::env::split_paths(&p));
+    }
+    std::env::join_paths(dirs).unwrap()
+}
+
+/// A dir with `name` linked to `target`, to put a tool on PATH under the README's name.
+pub fn bin_dir_with(parent: &Path, name: &str, target: &Path) -> PathBuf {
+    let bin = parent.join(format!(".bin-{name}"));
+    std::fs::create_dir_all(&bin).unwrap();
+    let _ = std::fs::remove_file(bin.join(name));
+    std::os::unix::fs::symlink(target, bin.join(name)).unwrap();
+    bin
+}
+
+/// The text of a README snippet file under integrations/examples/.
+pub fn snippet(rel: &str) -> String {
+    std::fs::read_to_string(common::root().join("integrations/examples").join(rel))
+        .unwrap_or_else(|e| panic!("integrations/examples/{rel}: {e}"))
+}
+
+/// Run a shell snippet exactly as the README shows it, in `cwd`.
+pub fn run_snippet(
+    cwd: &Path,
+    rel: &str,
+    path: &std::ffi::OsStr,
+    envs: &[(&str, &Path)],
+) -> Output {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-eu")
+        .arg(common::root().join("integrations/examples").join(rel))
+        .current_dir(cwd)
+        .env("PATH", path);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("sh runs")
+}
+
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Fail with both streams when a command did not succeed.
+pub fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+pub fn assert_failed(out: &Output, what: &str) {
+    assert!(
+        !out.status.success(),
+        "{what} should have failed:\n--- stdout\n{}\n--- stderr\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+/// Parse a YAML stream into objects (empty documents dropped).
+pub fn objects(stream: &str) -> Vec<serde_json::Value> {
+    serde_saphyr::from_str_multiple::<serde_json::Value, Vec<_>>(stream)
+        .unwrap_or_else(|e| panic!("not a YAML stream: {e}\n{stream}"))
+}
+
+pub fn kinds(objs: &[serde_json::Value]) -> Vec<String> {
+    objs.iter()
+        .map(|o| {
+            format!(
+                "{}/{}",
+                o["kind"].as_str().unwrap_or("?"),
+                o["metadata"]["name"].as_str().unwrap_or("?")
+            )
+        })
+        .collect()
+}
+
+/// The rendered StatefulSet's OpenBao container.
+pub fn openbao_container(objs: &[serde_json::Value]) -> serde_json::Value {
+    let sts = objs
+        .iter()
+        .find(|o| o["kind"] == "StatefulSet")
+        .expect("a StatefulSet in the output");
+    sts["spec"]["template"]["spec"]["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "openbao")
+        .cloned()
+        .unwrap()
+}
+
+pub fn assert_patched(objs: &[serde_json::Value]) {
+    let c = openbao_container(objs);
+    let env: Vec<&str> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert!(
+        env.contains(&"BAO_K8S_NAMESPACE") && env.contains(&"BAO_K8S_POD_NAME"),
+        "{c}"
+    );
+    assert!(
+        c["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["containerPort"] == 8202 && p["name"] == "https-metrics"),
+        "{c}"
+    );
+}
