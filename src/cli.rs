@@ -162,7 +162,7 @@ fn run(command: Command) -> Result<i32, Failure> {
         Command::Check { profiles, against } => compare(&profiles, against.as_deref(), true),
         Command::Diff { profiles, against } => compare(&profiles, against.as_deref(), false),
         Command::Schema => {
-            print_stdout(&profile::schema::schema_json());
+            print_stdout(profile::schema::committed());
             Ok(OK)
         }
         Command::Explain { profile } => {

@@ -143,7 +143,7 @@ fn oversized_profile_is_refused_before_parsing() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("refuses profiles over 1048576 bytes"),
+        stderr.contains("refuses profiles over 4194304 bytes (4 MiB)"),
         "{stderr}"
     );
     assert!(!tmp.path().join("out").exists());
@@ -179,4 +179,64 @@ fn all_problems_of_a_profile_are_reported_in_one_run() {
         "{stderr}"
     );
     assert!(stderr.contains("2 problems found"), "{stderr}");
+}
+
+#[path = "common/roles.rs"]
+mod roles;
+
+#[test]
+fn more_than_ten_thousand_roles_are_refused() {
+    let tmp = common::TempDir::new("roles");
+    let path = tmp.path().join("many.toml");
+    std::fs::write(&path, roles::profile_with_roles(10_001)).unwrap();
+    let out = common::run_baogen(&[
+        "render",
+        path.to_str().unwrap(),
+        "--out",
+        tmp.path().join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("declares 10001 engine roles; baogen renders at most 10000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("many.toml:"), "{stderr}");
+    assert!(!tmp.path().join("out").exists());
+}
+
+#[test]
+fn ten_thousand_roles_render_within_200_mib() {
+    // Peak resident memory of the real binary, read by the parent through getrusage.
+    let Some(python) = common::tool("python3") else {
+        return;
+    };
+    let tmp = common::TempDir::new("roles-mem");
+    let path = tmp.path().join("many.toml");
+    std::fs::write(&path, roles::profile_with_roles(10_000)).unwrap();
+    let script = "import resource, subprocess, sys\nr = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\nprint(r.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)";
+    let out = std::process::Command::new(python)
+        .args([
+            "-c",
+            script,
+            env!("CARGO_BIN_EXE_baogen"),
+            "render",
+            path.to_str().unwrap(),
+            "--out",
+        ])
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.split_whitespace();
+    assert_eq!(parts.next(), Some("0"), "render failed: {text}");
+    let kib: u64 = parts.next().unwrap().parse().unwrap();
+    eprintln!("peak RSS rendering 10,000 roles: {} MiB", kib / 1024);
+    assert!(kib < 200 * 1024, "peak RSS {kib} KiB exceeds 200 MiB");
+    assert_eq!(
+        std::fs::read_dir(tmp.path().join("out/openbao/kubernetes-secrets/roles"))
+            .unwrap()
+            .count(),
+        10_000
+    );
 }

@@ -42,7 +42,26 @@ const VERBS: [&str; 16] = [
     "*",
 ];
 
+/// More roles than this are refused: each role is a file and an API write, and the limit
+/// keeps memory and render time bounded whatever a profile says.
+pub const MAX_ROLES: usize = 10_000;
+
 pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::Engine {
+    if let Some(first_extra) = ks.roles.get(MAX_ROLES) {
+        cx.error(
+            Some(first_extra.name.span()),
+            format!(
+                "the profile declares {} engine roles; baogen renders at most {MAX_ROLES}",
+                ks.roles.len()
+            ),
+            "split the roles across several profiles (one per mount or team)",
+        );
+        return model::Engine {
+            mount: String::new(),
+            config: config(cx, &ks.config),
+            roles: Vec::new(),
+        };
+    }
     let mount = match &ks.mount {
         Some(m) => {
             cx.check(

@@ -15,8 +15,10 @@ use toml::de::{DeTable, DeValue};
 use crate::diag::Diagnostic;
 use crate::model::Profile;
 
-/// Profiles larger than this are refused before parsing.
-pub const MAX_PROFILE_BYTES: usize = 1024 * 1024;
+/// Profiles larger than this are refused before parsing. Large enough for the 10,000-role
+/// maximum (`engine::MAX_ROLES`) written one key per line (about 2 MB), small enough that
+/// parsing never needs unbounded memory.
+pub const MAX_PROFILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Read and validate a profile file.
 pub fn load(path: &Path) -> Result<Profile, Vec<Diagnostic>> {
@@ -36,7 +38,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
             path,
             None,
             format!(
-                "the profile is {} bytes; baogen refuses profiles over {} bytes (1 MiB)",
+                "the profile is {} bytes; baogen refuses profiles over {} bytes (4 MiB)",
                 bytes.len(),
                 MAX_PROFILE_BYTES
             ),

@@ -25,11 +25,20 @@ pub fn schema_json() -> String {
     text
 }
 
+/// The committed schema, compiled into the binary: generating it at run time would cost every
+/// render a schemars pass. `tests/golden.rs` fails when it drifts from the Rust types.
+const COMMITTED: &str = include_str!("../../schemas/profile.schema.json");
+
+/// The schema `baogen schema` prints: the committed file, byte for byte.
+pub fn committed() -> &'static str {
+    COMMITTED
+}
+
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
         let schema: serde_json::Value =
-            serde_json::from_str(&schema_json()).expect("generated schema is JSON");
+            serde_json::from_str(COMMITTED).expect("committed schema is JSON");
         jsonschema::draft7::new(&schema).expect("generated schema is a valid draft-07 schema")
     })
 }
