@@ -68,9 +68,13 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
         return Err(secrets);
     }
 
-    let raw: raw::Profile = toml::from_str(source).map_err(|e| vec![type_error(path, &e)])?;
+    // Parse once; the typed profile and the JSON value for the schema both come from the tree.
+    use serde::Deserialize;
+    let raw = raw::Profile::deserialize(toml::de::Deserializer::from(doc.clone()))
+        .map_err(|e| vec![type_error(path, &e)])?;
 
-    let json: serde_json::Value = toml::from_str(source).map_err(|e| vec![type_error(path, &e)])?;
+    let json = serde_json::Value::deserialize(toml::de::Deserializer::from(doc.clone()))
+        .map_err(|e| vec![type_error(path, &e)])?;
     let schema_errors = schema::check(path, doc.get_ref(), &json);
     if !schema_errors.is_empty() {
         return Err(schema_errors);

@@ -1,0 +1,51 @@
+#!/usr/bin/env python3
+"""Turn scripts/bench's raw measurements into one table; `--write` records it in BENCHMARKS.md."""
+import datetime, json, os, platform, re, statistics, subprocess, sys
+
+process_json, scale_txt, memory_txt, binary = sys.argv[1:5]
+write = "--write" in sys.argv[5:]
+
+results = {r["command"]: r for r in json.load(open(process_json))["results"]}
+med = {name: statistics.median(r["times"]) * 1e3 for name, r in results.items()}
+floor = med["floor"]
+kustomize = med["kubectl-kustomize"]
+scale = {int(m.group(1)): float(m.group(2)) for m in re.finditer(r"scale roles=(\d+) median_ms=([\d.]+)", open(scale_txt).read())}
+code, maxrss_kib = open(memory_txt).read().split()
+size_mib = os.path.getsize(binary) / 2**20
+
+rows = []
+def row(what, value, target, ok):
+    rows.append((what, value, target, "met" if ok else "MISSED"))
+
+row("trivial Rust binary (floor)", f"{floor:.2f} ms", "—", True)
+for p in ["active", "all-node", "demo"]:
+    m = med[f"render-{p}"]
+    row(f"render {p} (whole process)", f"{m:.2f} ms = {m / floor:.1f}× floor, {kustomize / m:.0f}× faster than kustomize",
+        "≤ 3× floor; ≥ 20× faster than kustomize", m <= 3 * floor and kustomize >= 20 * m)
+c = med["check-all"]
+row("check of all 3 shipped profiles", f"{c:.2f} ms = {c / floor:.1f}× floor", "≤ 5× floor", c <= 5 * floor)
+row("kubectl kustomize on baogen's kubernetes/", f"{kustomize:.2f} ms", "(comparison)", True)
+for n in sorted(scale):
+    row(f"in-process render, {n:,} roles", f"{scale[n]:.2f} ms", "1,000 roles < 50 ms" if n == 1000 else "—",
+        scale[n] < 50 if n == 1000 else True)
+ratio = scale[10000] / scale[1000]
+row("growth 10,000 / 1,000 roles", f"{ratio:.1f}×", "< 12 (linear)", ratio < 12)
+row("peak memory, render of 10,000 roles", f"{int(maxrss_kib) / 1024:.0f} MiB (exit {code})", "< 200 MiB", int(maxrss_kib) < 200 * 1024 and code == "0")
+row("release binary size", f"{size_mib:.1f} MiB", "(reported)", True)
+
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+machine = f"{os.cpu_count()} cores, {cpu}, {round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, {platform.system()} {platform.release()}"
+lines = ["| measurement | result | target | |", "|---|---|---|---|"] + [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+table = "\n".join(lines)
+print(f"machine: {machine}\nmedians of {len(results['floor']['times'])} runs after 20 warm-ups (hyperfine)\n")
+print(table)
+
+if write:
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    text = open("BENCHMARKS.md").read() if os.path.exists("BENCHMARKS.md") else ""
+    head, _, _ = text.partition("<!-- latest -->")
+    if not head:
+        head = "# Benchmarks\n\n"
+    body = f"<!-- latest -->\n## Latest run\n\n{now}, `scripts/bench --write`, on {machine}.\nWhole-process figures are medians of {len(results['floor']['times'])} runs after 20 warm-ups.\n\n{table}\n"
+    open("BENCHMARKS.md", "w").write(head + body)
+    print("\nrecorded in BENCHMARKS.md")
