@@ -362,3 +362,47 @@ fn collect_keys(root: &serde_json::Value, node: &serde_json::Value, out: &mut Ve
         }
     }
 }
+
+#[test]
+fn the_readme_first_commands_stay_true() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .split("```sh\n")
+        .nth(1)
+        .unwrap()
+        .split("```")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    let render: Vec<&str> = block[0]
+        .split('#')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    assert_eq!(&render[..3], ["cargo", "run", "--"], "{}", block[0]);
+    // Run what `cargo run --` would run, with the output redirected into a temp dir.
+    let args = &render[3..];
+    let out_at = args.iter().position(|a| *a == "--out").unwrap();
+    let tmp = TempDir::new("readme");
+    let mut real: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    real[out_at + 1] = tmp.path().join("out").display().to_string();
+    let out = common::baogen()
+        .current_dir(common::root())
+        .args(&real)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(tmp
+        .path()
+        .join("out/kubernetes/servicemonitor.yaml")
+        .is_file());
+    // The test command is the script CI runs.
+    assert!(block[1].starts_with("scripts/test"), "{}", block[1]);
+    let ci = std::fs::read_to_string(common::root().join(".ci/run")).unwrap();
+    assert!(
+        ci.lines().any(|l| l.trim() == "scripts/test"),
+        ".ci/run must run the README's test command"
+    );
+}
