@@ -14,7 +14,34 @@ fn median(mut samples: Vec<Duration>) -> Duration {
     samples[samples.len() / 2]
 }
 
+/// Where a single render's time goes, first use in a fresh process: the fixed costs that
+/// whole-process timings cannot avoid. Printed as `phase NAME ms=X`.
+fn phases() {
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1e3;
+    let t = Instant::now();
+    let schema: serde_json::Value =
+        serde_json::from_str(baogen::profile::schema::committed()).unwrap();
+    println!("phase schema-json-parse ms={:.3}", ms(t));
+    let t = Instant::now();
+    let validator = jsonschema::draft7::new(&schema).unwrap();
+    println!("phase schema-compile ms={:.3}", ms(t));
+    assert!(!validator.is_valid(&serde_json::json!({})));
+    let path = Path::new("profiles/active.toml");
+    let text = std::fs::read(path).unwrap();
+    let _ = baogen::profile::parse(path, &text).unwrap(); // compiles baogen's own copy of the schema
+    let t = Instant::now();
+    let p = baogen::profile::parse(path, &text).unwrap();
+    println!("phase parse-and-validate ms={:.3}", ms(t));
+    let t = Instant::now();
+    let _ = baogen::emit::render(&p);
+    println!("phase render-first ms={:.3}", ms(t));
+    let t = Instant::now();
+    let _ = baogen::emit::render(&p);
+    println!("phase render-again ms={:.3}", ms(t));
+}
+
 fn main() {
+    phases();
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run one quick round.
     let quick = !std::env::args().any(|a| a == "--bench");
     for n in [10usize, 100, 1_000, 10_000] {
