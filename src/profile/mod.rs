@@ -10,6 +10,7 @@ mod validate;
 
 use std::path::Path;
 
+use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::Diagnostic;
@@ -68,17 +69,20 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
         return Err(secrets);
     }
 
-    // Parse once; the typed profile and the JSON value for the schema both come from the tree.
-    use serde::Deserialize;
-    let raw = raw::Profile::deserialize(toml::de::Deserializer::from(doc.clone()))
-        .map_err(|e| vec![type_error(path, &e)])?;
-
-    let json = serde_json::Value::deserialize(toml::de::Deserializer::from(doc.clone()))
-        .map_err(|e| vec![type_error(path, &e)])?;
+    // One parse serves every stage: the schema sees a JSON view of the tree, serde consumes the
+    // tree itself. When the schema objects, serde runs first so that type errors and unknown
+    // keys are reported in its words (with "did you mean"), as stage 1 of the design.
+    let json = to_json(doc.get_ref());
     let schema_errors = schema::check(path, doc.get_ref(), &json);
+    drop(json);
     if !schema_errors.is_empty() {
+        if let Err(e) = raw::Profile::deserialize(toml::de::Deserializer::from(doc.clone())) {
+            return Err(vec![type_error(path, &e)]);
+        }
         return Err(schema_errors);
     }
+    let raw = raw::Profile::deserialize(toml::de::Deserializer::from(doc))
+        .map_err(|e| vec![type_error(path, &e)])?;
 
     match validate::validate(path, &raw) {
         (Some(profile), diags) if diags.is_empty() => Ok(profile),
@@ -100,6 +104,35 @@ pub fn exercise(bytes: &[u8]) {
             let _ = crate::diag::render_all(&diags, |_| Some(source.to_string()), false);
         }
     }
+}
+
+/// The TOML tree as JSON, for the schema check (TOML datetimes become strings; profiles have none).
+fn to_json(table: &DeTable<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    fn value(v: &DeValue<'_>) -> Value {
+        match v {
+            DeValue::String(s) => Value::String(s.to_string()),
+            DeValue::Integer(i) => {
+                i64::from_str_radix(i.as_str(), i.radix()).map_or(Value::Null, Value::from)
+            }
+            DeValue::Float(f) => f
+                .as_str()
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map_or(Value::Null, Value::Number),
+            DeValue::Boolean(b) => Value::Bool(*b),
+            DeValue::Datetime(d) => Value::String(d.to_string()),
+            DeValue::Array(a) => Value::Array(a.iter().map(|x| value(x.get_ref())).collect()),
+            DeValue::Table(t) => to_json(t),
+        }
+    }
+    Value::Object(
+        table
+            .iter()
+            .map(|(k, v)| (k.get_ref().to_string(), value(v.get_ref())))
+            .collect(),
+    )
 }
 
 /// A serde error from the TOML deserializer, with a suggestion for misspelt keys.
