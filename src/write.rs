@@ -46,6 +46,10 @@ pub fn replace_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), W
         .map_err(|e| WriteError::io(&parent, "cannot create the output's parent directory", e))?;
     check_replaceable(dir)?;
     clean_stale(&parent, &name);
+    // Already up to date: leave the tree (and its mtimes, which make and editors watch) alone.
+    if dir.join(MARKER).is_file() && compare(dir, files).is_empty() {
+        return Ok(());
+    }
 
     let tmp = parent.join(format!(".{name}{TMP_TAG}{}", std::process::id()));
     let _ = fs::remove_dir_all(&tmp);

@@ -406,3 +406,25 @@ fn the_readme_first_commands_stay_true() {
         ".ci/run must run the README's test command"
     );
 }
+
+#[test]
+fn rendering_unchanged_output_touches_nothing() {
+    let tmp = TempDir::new("unchanged");
+    let out_dir = tmp.path().join("out");
+    let render = || run_baogen(&["render", SHIPPED[0], "--out", out_dir.to_str().unwrap()]);
+    assert!(render().status.success());
+    let file = out_dir.join("kubernetes/service.yaml");
+    let before = std::fs::metadata(&file).unwrap().modified().unwrap();
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&out_dir).unwrap());
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    assert!(render().status.success());
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().modified().unwrap(),
+        before
+    );
+    assert_eq!(
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&out_dir).unwrap()),
+        inode,
+        "the directory was swapped"
+    );
+}
