@@ -127,12 +127,21 @@ fn every_bad_profile_is_refused_with_its_exact_error() {
 
 #[test]
 fn oversized_profile_is_refused_before_parsing() {
-    let tmp = common::TempDir::new("huge");
-    let path = tmp.path().join("huge.toml");
     let mut text = String::from("profile = \"demo\"\n");
     while text.len() <= baogen::profile::MAX_PROFILE_BYTES {
         text.push_str("# padding padding padding padding padding padding padding padding\n");
     }
+    let stderr = refused("huge", &text);
+    assert!(
+        stderr.contains("refuses profiles over 4194304 bytes (4 MiB)"),
+        "{stderr}"
+    );
+}
+
+/// Render `text` as a profile file; assert exit 2 and no output directory; return stderr.
+fn refused(tag: &str, text: &str) -> String {
+    let tmp = common::TempDir::new(tag);
+    let path = tmp.path().join(format!("{tag}.toml"));
     std::fs::write(&path, text).unwrap();
     let out = common::run_baogen(&[
         "render",
@@ -141,12 +150,8 @@ fn oversized_profile_is_refused_before_parsing() {
         tmp.path().join("out").to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        stderr.contains("refuses profiles over 4194304 bytes (4 MiB)"),
-        "{stderr}"
-    );
     assert!(!tmp.path().join("out").exists());
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
@@ -186,23 +191,12 @@ mod roles;
 
 #[test]
 fn more_than_ten_thousand_roles_are_refused() {
-    let tmp = common::TempDir::new("roles");
-    let path = tmp.path().join("many.toml");
-    std::fs::write(&path, roles::profile_with_roles(10_001)).unwrap();
-    let out = common::run_baogen(&[
-        "render",
-        path.to_str().unwrap(),
-        "--out",
-        tmp.path().join("out").to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = refused("many", &roles::profile_with_roles(10_001));
     assert!(
         stderr.contains("declares 10001 engine roles; baogen renders at most 10000"),
         "{stderr}"
     );
     assert!(stderr.contains("many.toml:"), "{stderr}");
-    assert!(!tmp.path().join("out").exists());
 }
 
 #[test]
