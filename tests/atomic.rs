@@ -2,33 +2,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use common::TempDir;
-
-fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        let Ok(entries) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in entries.flatten() {
-            if e.path().is_dir() {
-                walk(base, &e.path(), out);
-            } else {
-                out.push((
-                    e.path().strip_prefix(base).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap_or_default(),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
 
 /// A small deterministic pseudo-random sequence (no extra crate for one test).
 struct Lcg(u64);
@@ -46,7 +23,7 @@ impl Lcg {
 fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
     let tmp = TempDir::new("kill");
     let out = tmp.path().join("out");
-    let golden = |name: &str| read_tree(&common::root().join("golden").join(name));
+    let golden = |name: &str| common::read_tree(&common::root().join("golden").join(name));
     let (active, demo) = (golden("active"), golden("demo"));
     let render = |profile: &str| {
         common::baogen()
@@ -82,7 +59,7 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
         if status.code().is_none() {
             killed_mid_run += 1;
         }
-        let tree = read_tree(&out);
+        let tree = common::read_tree(&out);
         assert!(
             tree == active || tree == demo,
             "run {i}: the output is neither complete render: {:?}",
@@ -93,7 +70,7 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
 
     // The next run cleans up whatever the killed ones left next to the output.
     assert!(render("profiles/demo.toml").status.success());
-    assert_eq!(read_tree(&out), demo);
+    assert_eq!(common::read_tree(&out), demo);
     let siblings: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .flatten()
@@ -135,7 +112,7 @@ fn one_hundred_renders_under_different_environments_are_byte_identical() {
                 .status()
                 .unwrap();
             assert!(status.success());
-            let tree = read_tree(&out);
+            let tree = common::read_tree(&out);
             std::fs::remove_dir_all(&out).unwrap();
             match &first {
                 None => first = Some(tree),

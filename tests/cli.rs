@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use common::{run_baogen, TempDir};
 
 const SHIPPED: [&str; 3] = [
@@ -15,37 +13,6 @@ const SHIPPED: [&str; 3] = [
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.path().is_dir() {
-            copy_tree(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
-        for e in std::fs::read_dir(dir).unwrap().flatten() {
-            if e.path().is_dir() {
-                walk(base, &e.path(), out);
-            } else {
-                out.push((
-                    e.path().strip_prefix(base).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                ));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
 }
 
 #[test]
@@ -65,7 +32,7 @@ fn check_passes_on_the_committed_golden_output() {
 fn scratch(name: &str) -> (TempDir, std::path::PathBuf, std::path::PathBuf) {
     let tmp = TempDir::new("cli");
     let golden = tmp.path().join("golden");
-    copy_tree(&common::root().join("golden").join(name), &golden);
+    common::copy_tree(&common::root().join("golden").join(name), &golden);
     let profile = tmp.path().join(format!("{name}.toml"));
     let source =
         std::fs::read_to_string(common::root().join(format!("profiles/{name}.toml"))).unwrap();
@@ -148,16 +115,16 @@ fn render_writes_exactly_the_golden_tree_and_is_repeatable() {
         let profile = format!("profiles/{name}.toml");
         let first = run_baogen(&["render", &profile, "--out", out_dir.to_str().unwrap()]);
         assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-        let tree = read_tree(&out_dir);
+        let tree = common::read_tree(&out_dir);
         assert_eq!(
             tree,
-            read_tree(&common::root().join("golden").join(name)),
+            common::read_tree(&common::root().join("golden").join(name)),
             "{name}: render differs from golden"
         );
         // Rendering again replaces the directory with identical bytes and leaves no temp dirs.
         let second = run_baogen(&["render", &profile, "--out", out_dir.to_str().unwrap()]);
         assert_eq!(second.status.code(), Some(0));
-        assert_eq!(read_tree(&out_dir), tree);
+        assert_eq!(common::read_tree(&out_dir), tree);
         let siblings: Vec<_> = std::fs::read_dir(tmp.path())
             .unwrap()
             .flatten()

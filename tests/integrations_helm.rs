@@ -165,22 +165,12 @@ fn helm4_plugin_passes_hooks_through_with_their_annotation() {
 }
 
 fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
-    use std::io::Write;
-    let mut child = common::baogen()
-        .args(["helm-post-render", profile])
-        .current_dir(cwd)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(
+        common::baogen()
+            .args(["helm-post-render", profile])
+            .current_dir(cwd),
+        input.as_bytes(),
+    )
 }
 
 const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";

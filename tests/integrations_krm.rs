@@ -4,9 +4,8 @@
 mod common;
 mod integrations_support;
 
-use std::io::Write;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::Output;
 
 use integrations_support::*;
 
@@ -16,7 +15,7 @@ const STS: &str = "# the chart's StatefulSet, kept with its comments\napiVersion
 fn kpt_workspace(tag: &str) -> common::TempDir {
     let ws = workspace(tag);
     let pkg = ws.path().join("openbao-pkg");
-    copy_dir(
+    common::copy_tree(
         &common::root().join("integrations/examples/kpt/openbao-pkg"),
         &pkg,
     );
@@ -120,7 +119,7 @@ fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
         return;
     };
     let ws = workspace("kustomize");
-    copy_dir(
+    common::copy_tree(
         &common::root().join("integrations/examples/kustomize/openbao-overlay"),
         &ws.path().join("openbao-overlay"),
     );
@@ -151,21 +150,10 @@ fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
 }
 
 fn krm(cwd: &Path, input: &str) -> Output {
-    let mut child = common::baogen()
-        .arg("krm")
-        .current_dir(cwd)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
+    common::output_with_stdin(
+        common::baogen().arg("krm").current_dir(cwd),
+        input.as_bytes(),
+    )
 }
 
 fn resource_list(function_config: &str) -> String {

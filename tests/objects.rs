@@ -166,20 +166,10 @@ fn yaml_survives_a_yaml_1_1_reader() {
     } else {
         python
     };
-    let mut child = std::process::Command::new(py)
-        .args(["-c", script])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::output_with_stdin(
+        std::process::Command::new(py).args(["-c", script]),
+        text.as_bytes(),
+    );
     assert!(out.status.success(), "PyYAML failed on:\n{text}");
     let back: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(

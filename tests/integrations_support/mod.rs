@@ -19,23 +19,11 @@ pub fn workspace(tag: &str) -> TempDir {
     )
     .unwrap();
     std::os::unix::fs::symlink(root.join("integrations"), dir.path().join("integrations")).unwrap();
-    copy_dir(
+    crate::common::copy_tree(
         &root.join("tests/fixtures/openbao-chart"),
         &dir.path().join("openbao-chart"),
     );
     dir
-}
-
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The directory holding this build's `baogen`.
