@@ -292,19 +292,57 @@ fn get(http: &Http, url: &str, token: Option<&str>) -> (u16, String) {
         .unwrap_or_else(|e| panic!("GET {url}: {e}"))
 }
 
-/// The authenticated active scrape, plus every `baogen verify` failure we can cause locally.
-fn scenario_active() {
-    let env = Env::prepare("active");
-    let (api_port, cluster, metrics) = (env.port(18200), env.port(18201), env.port(18204));
+/// Render the loopback variant of `profile` and start one real server from it (ports from
+/// `base`: API, +1 cluster, +4 metrics), initialized, unsealed and active.
+struct Single {
+    env: Env,
+    http: Http,
+    api: String,
+    api_port: u16,
+    metrics: u16,
+    bao: Bao,
+    root: String,
+}
+
+fn single_server(profile: &'static str, base: u16) -> Single {
+    let env = Env::prepare(profile);
+    let (api_port, cluster, metrics) = (env.port(base), env.port(base + 1), env.port(base + 4));
     let server = env.server_hcl_without_k8s_registration();
     let storage = env.storage_hcl(api_port, cluster);
     let http = Http::new(Some(&env.ca()));
     let api = format!("https://127.0.0.1:{api_port}");
-    let mut bao = Bao::start("bao-active", env.dir(), &[server, storage], api.clone());
+    let mut bao = Bao::start(
+        &format!("bao-{profile}"),
+        env.dir(),
+        &[server, storage],
+        api.clone(),
+    );
     bao.wait_listening(&http);
     let (key, root) = bao.init(&http);
     bao.unseal(&http, &key);
     bao.wait_health(&http, 200);
+    Single {
+        env,
+        http,
+        api,
+        api_port,
+        metrics,
+        bao,
+        root,
+    }
+}
+
+/// The authenticated active scrape, plus every `baogen verify` failure we can cause locally.
+fn scenario_active() {
+    let Single {
+        env,
+        http,
+        api,
+        api_port,
+        metrics,
+        bao,
+        root,
+    } = single_server("active", 18200);
 
     // The generated policy, and a token with only that policy.
     let policy = env.read("openbao/policies/openbao-metrics.hcl");
@@ -432,17 +470,15 @@ fn scenario_active() {
 
 /// The private all-node scrape: unauthenticated metrics-only listener over verified TLS.
 fn scenario_all_node() {
-    let env = Env::prepare("all-node");
-    let (api_port, cluster, metrics) = (env.port(18300), env.port(18301), env.port(18304));
-    let server = env.server_hcl_without_k8s_registration();
-    let storage = env.storage_hcl(api_port, cluster);
-    let http = Http::new(Some(&env.ca()));
-    let api = format!("https://127.0.0.1:{api_port}");
-    let mut bao = Bao::start("bao-all-node", env.dir(), &[server, storage], api.clone());
-    bao.wait_listening(&http);
-    let (key, root) = bao.init(&http);
-    bao.unseal(&http, &key);
-    bao.wait_health(&http, 200);
+    let Single {
+        env,
+        http,
+        api,
+        api_port,
+        metrics,
+        bao,
+        root,
+    } = single_server("all-node", 18300);
     assert!(
         !env.render.join("openbao/policies").exists(),
         "an unauthenticated scrape needs no metrics policy"
