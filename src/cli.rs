@@ -155,7 +155,11 @@ fn run(command: Command) -> Result<i32, Failure> {
                         e.message
                     ))
                 })?;
-                eprintln!("rendered {} files into {}", art.files.len(), dir.display());
+                status(format!(
+                    "rendered {} files into {}",
+                    art.files.len(),
+                    dir.display()
+                ));
             }
             Ok(OK)
         }
@@ -311,7 +315,7 @@ fn compare(paths: &[PathBuf], against: Option<&Path>, fail_on_drift: bool) -> Re
     }
     print_stdout(&report);
     if drifted.is_empty() {
-        eprintln!("up to date: {} profile(s)", loaded.len());
+        status(format!("up to date: {} profile(s)", loaded.len()));
         return Ok(OK);
     }
     let fix = format!("baogen render {}", drifted.join(" "));
@@ -334,6 +338,11 @@ fn print_diagnostics(diags: &[Diagnostic]) {
         color,
     );
     let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// A progress line on stderr, in one write (`eprintln!` makes one system call per piece).
+fn status(line: String) {
+    let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 
 /// Data on stdout; a closed pipe (`baogen ... | head`) is not an error.

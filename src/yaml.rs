@@ -20,13 +20,3 @@ pub fn to_string<T: Serialize>(value: &T) -> String {
     }
     s
 }
-
-/// Several documents joined by `---` lines, for `--stdout` and stream integrations.
-pub fn stream<T: Serialize>(values: &[T]) -> String {
-    let mut out = String::new();
-    for v in values {
-        out.push_str("---\n");
-        out.push_str(&to_string(v));
-    }
-    out
-}

@@ -191,12 +191,11 @@ pub fn statefulset_patch(p: &Profile) -> serde_json::Value {
 const PATCH_FILE: &str = "patches/openbao-statefulset-env.yaml";
 
 pub(super) fn add_object<T: Serialize>(p: &Profile, out: &mut Artifacts, file: &str, object: &T) {
-    out.add(
+    out.add_object(
         format!("kubernetes/{file}"),
-        format!("{}{}", header(p, "#"), crate::yaml::to_string(object)),
+        &header(p, "#"),
+        crate::yaml::to_string(object),
     );
-    out.objects
-        .push(serde_json::to_value(object).expect("plain data"));
 }
 
 /// Everything under `kubernetes/` except the PrometheusRule (added by the caller) and the

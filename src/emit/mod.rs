@@ -17,12 +17,14 @@ use std::collections::BTreeMap;
 use crate::model::{Kind, Profile};
 
 /// Every file of one render, keyed by path relative to the output directory (`/`-separated),
-/// in a stable order. Kubernetes objects are kept as values too, for stream integrations.
+/// in a stable order. The Kubernetes objects are also kept as YAML documents, in order, for
+/// `--stdout` and the stream integrations.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Artifacts {
     pub files: BTreeMap<String, String>,
-    /// The Kubernetes objects, in the order `--stdout` prints them.
-    pub objects: Vec<serde_json::Value>,
+    /// Each Kubernetes object as one YAML document (no header), in the order `--stdout` prints
+    /// them: the same text as its file, so a render serializes every object once.
+    objects: Vec<String>,
 }
 
 impl Artifacts {
@@ -32,9 +34,28 @@ impl Artifacts {
         self.files.insert(path, content);
     }
 
+    /// Add a Kubernetes object: its file (with the header) and its place in the stream.
+    fn add_object(&mut self, path: String, header: &str, yaml: String) {
+        self.add(path, format!("{header}{yaml}"));
+        self.objects.push(yaml);
+    }
+
     /// All Kubernetes objects as one YAML stream.
     pub fn kube_stream(&self) -> String {
-        crate::yaml::stream(&self.objects)
+        let mut out = String::new();
+        for doc in &self.objects {
+            out.push_str("---\n");
+            out.push_str(doc);
+        }
+        out
+    }
+
+    /// The Kubernetes objects as values, for integrations that merge them with other manifests.
+    pub fn object_values(&self) -> Vec<serde_json::Value> {
+        self.objects
+            .iter()
+            .map(|doc| serde_saphyr::from_str(doc).expect("baogen's own YAML reads back"))
+            .collect()
     }
 }
 
@@ -81,12 +102,11 @@ pub fn render(p: &Profile) -> Artifacts {
     );
     if p.kind != Kind::Demo {
         let rule = monitoring::prometheus_rule(p, &rules);
-        out.add(
-            "kubernetes/prometheusrule.yaml",
-            format!("{hash}{}", crate::yaml::to_string(&rule)),
+        out.add_object(
+            "kubernetes/prometheusrule.yaml".into(),
+            &hash,
+            crate::yaml::to_string(&rule),
         );
-        out.objects
-            .push(serde_json::to_value(&rule).expect("plain data"));
         kube::finish(p, &mut out);
     } else if p.engine.is_some() {
         kube::finish(p, &mut out);

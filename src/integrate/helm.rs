@@ -29,7 +29,7 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
             "no manifests on stdin: `baogen helm-post-render` reads the manifests Helm pipes to a post-renderer (helm template|install --post-renderer ...)".into(),
         ));
     }
-    let mut added = crate::emit::render(&p).objects;
+    let mut added = crate::emit::render(&p).object_values();
     super::refuse_duplicates(
         docs.iter().map(|d| &d.value),
         &added,

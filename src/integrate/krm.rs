@@ -188,7 +188,7 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
         StatefulSetPatch::NotFound(n) => notes.push(("warning", n)),
     }
 
-    let objects = crate::emit::render(&p).objects;
+    let objects = crate::emit::render(&p).object_values();
     let (mut added, mut replaced) = (0, 0);
     for mut new in objects {
         let id = Identity::of(&new);
@@ -275,6 +275,5 @@ pub fn kustomize_plugin(config_path: &Path, base: &Path) -> Result<String, Error
         .and_then(Value::as_str)
         .unwrap_or("?");
     let p = load_config(&config, base, &format!("{KIND} {name}"))?;
-    let objects = crate::emit::render(&p).objects;
-    Ok(crate::yaml::stream(&objects))
+    Ok(crate::emit::render(&p).kube_stream())
 }

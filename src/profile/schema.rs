@@ -3,7 +3,6 @@
 //! checked against every profile with the errors mapped back to TOML spans.
 
 use std::path::Path;
-use std::sync::OnceLock;
 
 use schemars::generate::SchemaSettings;
 use toml::de::{DeTable, DeValue};
@@ -34,19 +33,15 @@ pub fn committed() -> &'static str {
     COMMITTED
 }
 
-fn validator() -> &'static jsonschema::Validator {
-    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| {
-        let schema: serde_json::Value =
-            serde_json::from_str(COMMITTED).expect("committed schema is JSON");
-        jsonschema::draft7::new(&schema).expect("generated schema is a valid draft-07 schema")
-    })
-}
+/// The committed schema compiled by the jsonschema crate at build time (its `validator` macro):
+/// a run pays neither for parsing the schema nor for compiling it with the draft-07 meta-schema,
+/// which cost about 2 ms per process (BENCHMARKS.md). Editing the schema file recompiles this.
+#[jsonschema::validator(path = "schemas/profile.schema.json", draft = Draft7)]
+struct ProfileSchema;
 
 /// Check the document against the schema; each violation points at the offending value.
 pub fn check(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<Diagnostic> {
-    validator()
-        .iter_errors(value)
+    ProfileSchema::iter_errors(value)
         .map(|err| {
             let pointer = err.instance_path().as_str().to_string();
             let span = span_at(doc, &pointer);
