@@ -39,6 +39,12 @@ pub fn committed() -> &'static str {
 #[jsonschema::validator(path = "schemas/profile.schema.json", draft = Draft7)]
 struct ProfileSchema;
 
+/// Whether a value passes the build-time validator; tests compare it with the jsonschema
+/// crate's run-time validator on the same file.
+pub fn is_valid(value: &serde_json::Value) -> bool {
+    ProfileSchema::is_valid(value)
+}
+
 /// Check the document against the schema; each violation points at the offending value.
 pub fn check(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<Diagnostic> {
     ProfileSchema::iter_errors(value)
