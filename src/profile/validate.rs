@@ -166,7 +166,13 @@ const SUPPORTED_SINCE: Version = Version(2, 0, 0);
 
 fn parse_version(s: &str) -> Result<Version, String> {
     let parts: Vec<&str> = s.split('.').collect();
-    let nums: Option<Vec<u32>> = parts.iter().map(|p| p.parse().ok()).collect();
+    // Digits only: `u32::from_str` would also take "+2".
+    let number = |p: &&str| {
+        (!p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
+    };
+    let nums: Option<Vec<u32>> = parts.iter().map(number).collect();
     match nums.as_deref() {
         Some([a, b, c]) if parts.len() == 3 => {
             let v = Version(*a, *b, *c);
