@@ -35,37 +35,58 @@ fn phases() {
     assert_eq!(first.files, again.files);
 }
 
+/// Parse, validate and render a profile with `n` engine roles; the time it took.
+fn render_once(text: &str, n: usize) -> Duration {
+    let t = Instant::now();
+    let p = baogen::profile::parse(Path::new("bench.toml"), text.as_bytes())
+        .expect("the generated profile is valid");
+    let art = baogen::emit::render(&p);
+    let took = t.elapsed();
+    let roles = art
+        .files
+        .keys()
+        .filter(|k| k.starts_with("openbao/kubernetes-secrets/roles/"))
+        .count();
+    assert_eq!(roles, n);
+    took
+}
+
 fn main() {
     phases();
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run one quick round.
     let quick = !std::env::args().any(|a| a == "--bench");
-    for n in [10usize, 100, 1_000, 10_000] {
-        let text = roles::profile_with_roles(n);
-        let path = Path::new("bench.toml");
-        let run = || {
-            let p = baogen::profile::parse(path, text.as_bytes())
-                .expect("the generated profile is valid");
-            let art = baogen::emit::render(&p);
-            assert_eq!(
-                art.files
-                    .keys()
-                    .filter(|k| k.starts_with("openbao/kubernetes-secrets/roles/"))
-                    .count(),
-                n
-            );
-        };
-        let rounds = if quick { 1 } else { (20_000 / n).clamp(5, 50) };
-        run(); // warm-up: one-time initialization (schema compilation, template parsing)
-        let samples: Vec<Duration> = (0..rounds)
-            .map(|_| {
-                let t = Instant::now();
-                run();
-                t.elapsed()
-            })
-            .collect();
+    let sizes = [10usize, 100, 1_000, 10_000];
+    let texts: Vec<String> = sizes
+        .iter()
+        .map(|&n| roles::profile_with_roles(n))
+        .collect();
+    for (text, &n) in texts.iter().zip(&sizes) {
+        render_once(text, n); // warm-up: one-time initialization (template parsing)
+    }
+    // Rounds visit every size in turn, so a slow spell of this VM lands on all sizes alike
+    // instead of skewing the 10,000/1,000 ratio; small sizes run several times per round.
+    let rounds = if quick { 1 } else { 15 };
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); sizes.len()];
+    for _ in 0..rounds {
+        for (i, (text, &n)) in texts.iter().zip(&sizes).enumerate() {
+            for _ in 0..(1_000 / n).max(1) {
+                samples[i].push(render_once(text, n));
+            }
+        }
+    }
+    // The growth figure pairs each round's 10,000-role run with the same round's 1,000-role run.
+    let mut ratios: Vec<f64> = samples[3]
+        .iter()
+        .zip(&samples[2])
+        .map(|(big, small)| big.as_secs_f64() / small.as_secs_f64())
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    println!("scale growth_10000_1000={:.2}", ratios[ratios.len() / 2]);
+    for (s, n) in samples.into_iter().zip(sizes) {
+        let runs = s.len();
         println!(
-            "scale roles={n} median_ms={:.3} rounds={rounds}",
-            median(samples).as_secs_f64() * 1e3
+            "scale roles={n} median_ms={:.3} runs={runs}",
+            median(s).as_secs_f64() * 1e3
         );
     }
 }

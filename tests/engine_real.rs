@@ -668,7 +668,7 @@ fn a_valid_case_profile_is_accepted_by_both() {
         Some(r#"{"type":"kubernetes"}"#),
     );
     assert!(enable.status < 300, "{}", enable.text);
-    let body = baogen::emit::engine::role_body(role).to_string();
+    let body = serde_json::to_string(&baogen::emit::engine::role_body(role)).unwrap();
     let w = bao.call("POST", "/v1/kubernetes/roles/ok", Some(&body));
     assert!(w.status < 300, "{}", w.text);
     assert_role_matches(
