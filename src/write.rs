@@ -51,7 +51,8 @@ pub fn replace_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), W
     // Also removes a directory left under this process id by an earlier, killed process.
     clean_stale(&parent, &name);
     // Already up to date: leave the tree (and its mtimes, which make and editors watch) alone.
-    if exists && dir.join(MARKER).is_file() && compare(dir, files).is_empty() {
+    // (An existing directory is empty or baogen's, check_replaceable made sure.)
+    if exists && compare(dir, files).is_empty() {
         return Ok(());
     }
 
