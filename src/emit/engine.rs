@@ -1,7 +1,9 @@
 //! The Kubernetes secrets engine: API bodies for `<mount>/config` and `<mount>/roles/NAME`, a
 //! consumer policy per role, the RBAC OpenBao's own service account needs, and `apply.sh`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use k8s_openapi::api::rbac::v1::{
     ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding, RoleRef, Subject,
@@ -132,60 +134,109 @@ pub struct RoleBody<'a> {
     extra_labels: &'a model::Labels,
 }
 
-/// Verbs in the order Kubernetes documentation lists them.
+/// Verbs in the order Kubernetes documentation lists them; a set of verbs is a `u16` whose bit
+/// `i` stands for `VERB_ORDER[i]`.
 const VERB_ORDER: [&str; 9] = [
     "get", "list", "watch", "create", "update", "patch", "delete", "bind", "escalate",
 ];
+const GET: u16 = 1 << 0;
+const CREATE: u16 = 1 << 3;
+const DELETE: u16 = 1 << 6;
+const BIND: u16 = 1 << 7;
+const ESCALATE: u16 = 1 << 8;
 
-/// Grants keyed by (API group, resource, resourceNames), merged across roles.
+/// The resources the engine's calls touch, as indexes into `RESOURCES`.
+#[derive(Clone, Copy)]
+enum Resource {
+    Namespaces,
+    ServiceAccounts,
+    ServiceAccountTokens,
+    ClusterRoleBindings,
+    ClusterRoles,
+    RoleBindings,
+    Roles,
+}
+
+/// (API group, resource) of each `Resource`, sorted, so rules come out in that order.
+const RESOURCES: [(&str, &str); 7] = [
+    ("", "namespaces"),
+    ("", "serviceaccounts"),
+    ("", "serviceaccounts/token"),
+    (RBAC_GROUP, "clusterrolebindings"),
+    (RBAC_GROUP, "clusterroles"),
+    (RBAC_GROUP, "rolebindings"),
+    (RBAC_GROUP, "roles"),
+];
+
+/// What one resource is granted: verbs on all objects, and verbs on named objects (collected
+/// as added, sorted and merged once in `rules`).
 #[derive(Default)]
-struct Grants(BTreeMap<(String, String, Vec<String>), BTreeSet<usize>>);
+struct Grant<'a> {
+    all: u16,
+    named: Vec<(&'a str, u16)>,
+}
 
-impl Grants {
-    fn add(&mut self, group: &str, resource: &str, names: &[&str], verbs: &[&str]) {
-        let set = self
-            .0
-            .entry((
-                group.to_string(),
-                resource.to_string(),
-                names.iter().map(|s| s.to_string()).collect(),
-            ))
-            .or_default();
-        for v in verbs {
-            set.insert(
-                VERB_ORDER
-                    .iter()
-                    .position(|x| x == v)
-                    .expect("a verb of VERB_ORDER"),
-            );
+/// What makes one rule: API group, resource name (none for all) and verb positions; the
+/// resources that share a key are listed in one rule.
+type RuleKey<'a> = (&'a str, Option<&'a str>, Vec<usize>);
+
+/// Grants per resource, merged across roles. Names borrow from the model and verbs are bits,
+/// so adding a grant is an array index and at most a push: a render adds several per role,
+/// and 10,000 roles must cost ten times 1,000 (issue 7).
+#[derive(Default)]
+struct Grants<'a>([Grant<'a>; RESOURCES.len()]);
+
+impl<'a> Grants<'a> {
+    fn add(&mut self, resource: Resource, name: Option<&'a str>, verbs: u16) {
+        let grant = &mut self.0[resource as usize];
+        match name {
+            None => grant.all |= verbs,
+            Some(name) => grant.named.push((name, verbs)),
+        }
+    }
+
+    fn merge(&mut self, other: Grants<'a>) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            mine.all |= theirs.all;
+            mine.named.extend(theirs.named);
         }
     }
 
     /// One rule per (group, resourceNames, verbs), resources merged.
-    fn rules(&self) -> Vec<PolicyRule> {
-        let mut merged: BTreeMap<(String, Vec<String>, Vec<usize>), Vec<String>> = BTreeMap::new();
-        for ((group, resource, names), verbs) in &self.0 {
-            // A grant limited to names adds nothing when the same verbs are granted for all.
-            let unlimited = self.0.get(&(group.clone(), resource.clone(), Vec::new()));
-            if !names.is_empty() && unlimited.is_some_and(|all| all.is_superset(verbs)) {
-                continue;
+    fn rules(mut self) -> Vec<PolicyRule> {
+        // Verbs as their VERB_ORDER positions, so rules sort by them as lists.
+        let positions = |bits: u16| -> Vec<usize> {
+            (0..VERB_ORDER.len())
+                .filter(|i| bits & (1 << i) != 0)
+                .collect()
+        };
+        let mut merged: BTreeMap<RuleKey, Vec<String>> = BTreeMap::new();
+        for (grant, (group, resource)) in self.0.iter_mut().zip(RESOURCES) {
+            let mut add = |name: Option<&'a str>, bits: u16| {
+                merged
+                    .entry((group, name, positions(bits)))
+                    .or_default()
+                    .push(resource.to_string());
+            };
+            if grant.all != 0 {
+                add(None, grant.all);
             }
-            merged
-                .entry((
-                    group.clone(),
-                    names.clone(),
-                    verbs.iter().copied().collect(),
-                ))
-                .or_default()
-                .push(resource.clone());
+            grant.named.sort_by_key(|&(name, _)| name);
+            for same in grant.named.chunk_by(|a, b| a.0 == b.0) {
+                let bits = same.iter().fold(0, |acc, &(_, b)| acc | b);
+                // A grant limited to a name adds nothing when the same verbs are granted for all.
+                if grant.all & bits != bits {
+                    add(Some(same[0].0), bits);
+                }
+            }
         }
         merged
             .into_iter()
-            .map(|((group, names, verbs), resources)| PolicyRule {
-                api_groups: Some(vec![group]),
+            .map(|((group, name, verbs), resources)| PolicyRule {
+                api_groups: Some(vec![group.to_string()]),
                 resources: Some(resources),
                 verbs: verbs.iter().map(|&i| VERB_ORDER[i].to_string()).collect(),
-                resource_names: (!names.is_empty()).then_some(names),
+                resource_names: name.map(|n| vec![n.to_string()]),
                 non_resource_urls: None,
             })
             .collect()
@@ -201,55 +252,39 @@ impl Grants {
 /// lease revocation. Kubernetes' RBAC escalation checks add `bind` on the role a binding refers
 /// to and `escalate` to create a role with permissions OpenBao does not hold itself
 /// (https://kubernetes.io/docs/reference/access-authn-authz/rbac/#privilege-escalation-prevention-and-bootstrapping).
-fn role_grants(r: &EngineRole, namespaced: &mut Grants, cluster: &mut Grants) {
-    let token = |g: &mut Grants, names: &[&str]| {
-        g.add("", "serviceaccounts/token", names, &["create"]);
-    };
+fn role_grants<'a>(r: &'a EngineRole, namespaced: &mut Grants<'a>, cluster: &mut Grants<'a>) {
+    use Resource::*;
     let generated_objects = |g: &mut Grants| {
-        g.add("", "serviceaccounts", &[], &["create", "delete"]);
-        g.add("", "serviceaccounts/token", &[], &["create"]);
-        g.add(RBAC_GROUP, "rolebindings", &[], &["create", "delete"]);
+        g.add(ServiceAccounts, None, CREATE | DELETE);
+        g.add(ServiceAccountTokens, None, CREATE);
+        g.add(RoleBindings, None, CREATE | DELETE);
     };
     match &r.mode {
-        RoleMode::ServiceAccount(sa) => token(namespaced, &[sa.as_str()]),
+        RoleMode::ServiceAccount(sa) => namespaced.add(ServiceAccountTokens, Some(sa), CREATE),
         RoleMode::BindRole { name, cluster_role } => {
             generated_objects(namespaced);
-            let kind = if *cluster_role {
-                "clusterroles"
-            } else {
-                "roles"
-            };
-            namespaced.add(RBAC_GROUP, kind, &[name.as_str()], &["bind"]);
+            let kind = if *cluster_role { ClusterRoles } else { Roles };
+            namespaced.add(kind, Some(name), BIND);
             if r.cluster_role_binding {
-                cluster.add(
-                    RBAC_GROUP,
-                    "clusterrolebindings",
-                    &[],
-                    &["create", "delete"],
-                );
-                cluster.add(RBAC_GROUP, "clusterroles", &[name.as_str()], &["bind"]);
+                cluster.add(ClusterRoleBindings, None, CREATE | DELETE);
+                cluster.add(ClusterRoles, Some(name), BIND);
             }
         }
         RoleMode::GenerateRules { cluster_role, .. } => {
             generated_objects(namespaced);
-            let verbs = ["create", "delete", "bind", "escalate"];
+            let verbs = CREATE | DELETE | BIND | ESCALATE;
             if *cluster_role {
-                cluster.add(RBAC_GROUP, "clusterroles", &[], &verbs);
+                cluster.add(ClusterRoles, None, verbs);
             } else {
-                namespaced.add(RBAC_GROUP, "roles", &[], &verbs);
+                namespaced.add(Roles, None, verbs);
             }
             if r.cluster_role_binding {
-                cluster.add(
-                    RBAC_GROUP,
-                    "clusterrolebindings",
-                    &[],
-                    &["create", "delete"],
-                );
+                cluster.add(ClusterRoleBindings, None, CREATE | DELETE);
             }
         }
     }
     if r.namespace_selector.is_some() {
-        cluster.add("", "namespaces", &[], &["get"]);
+        cluster.add(Namespaces, None, GET);
     }
 }
 
@@ -259,25 +294,35 @@ fn confined(r: &EngineRole) -> bool {
     r.namespace_selector.is_none() && !r.allowed_namespaces.iter().any(|n| n == "*")
 }
 
-/// Cluster-wide grants, and namespaced grants per namespace.
-fn rbac(e: &Engine) -> (Vec<PolicyRule>, BTreeMap<String, Vec<PolicyRule>>) {
-    let mut cluster = Grants::default();
-    let mut per_ns: BTreeMap<String, Grants> = BTreeMap::new();
-    for r in &e.roles {
+/// Cluster-wide grants, and namespaced grants per namespace, gathered role by role.
+#[derive(Default)]
+struct Rbac<'a> {
+    cluster: Grants<'a>,
+    per_ns: BTreeMap<&'a str, Grants<'a>>,
+}
+
+impl<'a> Rbac<'a> {
+    fn add(&mut self, r: &'a EngineRole) {
         if confined(r) {
             for ns in &r.allowed_namespaces {
-                role_grants(r, per_ns.entry(ns.clone()).or_default(), &mut cluster);
+                role_grants(r, self.per_ns.entry(ns).or_default(), &mut self.cluster);
             }
         } else {
             let mut wide = Grants::default();
-            role_grants(r, &mut wide, &mut cluster);
-            for (k, v) in wide.0 {
-                cluster.0.entry(k).or_default().extend(v);
-            }
+            role_grants(r, &mut wide, &mut self.cluster);
+            self.cluster.merge(wide);
         }
     }
-    let per_ns = per_ns.into_iter().map(|(ns, g)| (ns, g.rules())).collect();
-    (cluster.rules(), per_ns)
+
+    /// The ClusterRole's rules, and each namespace's Role rules.
+    fn rules(self) -> (Vec<PolicyRule>, Vec<(&'a str, Vec<PolicyRule>)>) {
+        let per_ns = self
+            .per_ns
+            .into_iter()
+            .map(|(ns, g)| (ns, g.rules()))
+            .collect();
+        (self.cluster.rules(), per_ns)
+    }
 }
 
 fn meta(p: &Profile, namespace: Option<&str>) -> ObjectMeta {
@@ -307,14 +352,14 @@ fn role_ref(kind: &str) -> RoleRef {
 }
 
 /// Quote a shell word: bare when it is plainly safe, else single-quoted.
-pub fn sh(s: &str) -> String {
+pub fn sh(s: &str) -> Cow<'_, str> {
     if !s.is_empty()
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"-_./=@:,+".contains(&b))
     {
-        s.to_string()
+        Cow::Borrowed(s)
     } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        Cow::Owned(format!("'{}'", s.replace('\'', r"'\''")))
     }
 }
 
@@ -342,14 +387,21 @@ cd "$(dirname "$0")"
         sh(&format!("sys/mounts/{m}")),
         sh(m)
     ));
+    // One pass over the roles writes both of their sections.
+    let (mut policies, mut roles) = (String::new(), String::new());
     for r in &e.roles {
         let name = policy_name(&r.name);
-        s.push_str(&format!(
-            "bao policy write {} {}\n",
-            sh(&name),
-            sh(&format!("openbao/policies/{name}.hcl"))
-        ));
+        let file = format!("openbao/policies/{name}.hcl");
+        let _ = writeln!(policies, "bao policy write {} {}", sh(&name), sh(&file));
+        let path = format!("{m}/roles/{}", r.name);
+        let _ = writeln!(
+            roles,
+            "bao write {} @{}",
+            sh(&path),
+            sh(&role_path(&r.name))
+        );
     }
+    s.push_str(&policies);
     let config = format!("{} @{}", sh(&format!("{m}/config")), sh(config_path()));
     if e.config.disable_local_ca_jwt {
         s.push_str(
@@ -361,13 +413,7 @@ cd "$(dirname "$0")"
     s.push_str(&format!(
         "if [ -n \"${{BAOGEN_K8S_JWT_FILE:-}}\" ]; then\n  bao write {config} service_account_jwt=@\"$BAOGEN_K8S_JWT_FILE\"\nelse\n  bao write {config}\nfi\n\n"
     ));
-    for r in &e.roles {
-        s.push_str(&format!(
-            "bao write {} @{}\n",
-            sh(&format!("{m}/roles/{}", r.name)),
-            sh(&role_path(&r.name))
-        ));
-    }
+    s.push_str(&roles);
     s
 }
 
@@ -375,6 +421,8 @@ cd "$(dirname "$0")"
 pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
     out.add(config_path(), pretty(&config_body(&e.config)));
     let hash = header(p, "#");
+    // One pass over the roles: at 10,000 roles each further pass costs cache misses (issue 7).
+    let mut rbac = Rbac::default();
     for r in &e.roles {
         out.add(role_path(&r.name), pretty(&role_body(r)));
         let creds = format!("{}/creds/{}", e.mount, r.name);
@@ -382,9 +430,10 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
             format!("openbao/policies/{}.hcl", policy_name(&r.name)),
             format!("{hash}{}", hcl::policy(&[(creds.as_str(), &["update"])])),
         );
+        rbac.add(r);
     }
 
-    let (cluster, per_ns) = rbac(e);
+    let (cluster, per_ns) = rbac.rules();
     if !cluster.is_empty() {
         let role = ClusterRole {
             metadata: meta(p, None),
@@ -401,12 +450,12 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
     }
     for (ns, rules) in per_ns {
         let role = Role {
-            metadata: meta(p, Some(&ns)),
+            metadata: meta(p, Some(ns)),
             rules: Some(rules),
         };
         kube::add_object(p, out, &format!("engine-role-{ns}.yaml"), &role);
         let binding = RoleBinding {
-            metadata: meta(p, Some(&ns)),
+            metadata: meta(p, Some(ns)),
             role_ref: role_ref("Role"),
             subjects: Some(subject(p)),
         };
@@ -418,7 +467,13 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
 
 #[cfg(test)]
 mod tests {
-    use super::sh;
+    use super::{sh, RESOURCES};
+
+    #[test]
+    fn resources_are_sorted() {
+        // `Grants::rules` emits resources in this order, which must be the sorted one.
+        assert!(RESOURCES.is_sorted(), "{RESOURCES:?}");
+    }
 
     #[test]
     fn shell_words_are_quoted() {

@@ -257,10 +257,9 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
         }
     }
     // A JSON Web Token (a Kubernetes service account token): three base64url parts, header `eyJ`.
-    let parts: Vec<&str> = t.split('.').collect();
-    if parts.len() == 3
-        && parts[0].starts_with("eyJ")
-        && parts.iter().all(|p| {
+    if t.starts_with("eyJ")
+        && t.split('.').count() == 3
+        && t.split('.').all(|p| {
             p.len() >= 4
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
