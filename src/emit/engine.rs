@@ -467,7 +467,80 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
 
 #[cfg(test)]
 mod tests {
-    use super::{sh, RESOURCES};
+    use super::*;
+
+    /// (apiGroups, resources, verbs, resourceNames) of each rule, in order.
+    fn summary(rules: Vec<PolicyRule>) -> Vec<(String, String, String, String)> {
+        rules
+            .into_iter()
+            .map(|r| {
+                let join = |v: Option<Vec<String>>| v.unwrap_or_default().join(",");
+                (
+                    join(r.api_groups),
+                    join(r.resources),
+                    r.verbs.join(","),
+                    join(r.resource_names),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn grants_merge_per_name_and_group_resources_that_share_verbs() {
+        use Resource::*;
+        let mut g = Grants::default();
+        g.add(ServiceAccountTokens, Some("b"), CREATE);
+        g.add(Roles, Some("edit"), BIND);
+        g.add(ServiceAccountTokens, Some("a"), CREATE);
+        g.add(ServiceAccounts, None, CREATE | DELETE);
+        g.add(Roles, Some("edit"), ESCALATE);
+        g.add(RoleBindings, None, DELETE | CREATE);
+        g.add(Roles, None, BIND);
+        g.add(Namespaces, None, CREATE);
+        g.add(Namespaces, None, DELETE);
+        let rbac = RBAC_GROUP.to_string();
+        let row = |g: &str, r: &str, v: &str, n: &str| (g.into(), r.into(), v.into(), n.into());
+        assert_eq!(
+            summary(g.rules()),
+            vec![
+                row("", "namespaces,serviceaccounts", "create,delete", ""),
+                row("", "serviceaccounts/token", "create", "a"),
+                row("", "serviceaccounts/token", "create", "b"),
+                row(&rbac, "rolebindings", "create,delete", ""),
+                row(&rbac, "roles", "bind", ""),
+                // Not covered by the unlimited grant: it lacks `escalate`.
+                row(&rbac, "roles", "bind,escalate", "edit"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_named_grant_covered_by_the_same_verbs_on_all_objects_is_left_out() {
+        use Resource::*;
+        let mut g = Grants::default();
+        g.add(ServiceAccountTokens, Some("deployer"), CREATE);
+        g.add(ServiceAccountTokens, None, CREATE);
+        let mut wide = Grants::default();
+        wide.add(ClusterRoles, Some("view"), BIND);
+        g.merge(wide);
+        assert_eq!(
+            summary(g.rules()),
+            vec![
+                (
+                    "".into(),
+                    "serviceaccounts/token".into(),
+                    "create".into(),
+                    "".into()
+                ),
+                (
+                    RBAC_GROUP.into(),
+                    "clusterroles".into(),
+                    "bind".into(),
+                    "view".into()
+                ),
+            ]
+        );
+    }
 
     #[test]
     fn resources_are_sorted() {
