@@ -145,7 +145,8 @@ const DELETE: u16 = 1 << 6;
 const BIND: u16 = 1 << 7;
 const ESCALATE: u16 = 1 << 8;
 
-/// The resources the engine's calls touch, as indexes into `RESOURCES`.
+/// The resources the engine's calls touch. Declared in (API group, resource) order, which
+/// is the order `Grants::rules` emits them in.
 #[derive(Clone, Copy)]
 enum Resource {
     Namespaces,
@@ -157,16 +158,30 @@ enum Resource {
     Roles,
 }
 
-/// (API group, resource) of each `Resource`, sorted, so rules come out in that order.
-const RESOURCES: [(&str, &str); 7] = [
-    ("", "namespaces"),
-    ("", "serviceaccounts"),
-    ("", "serviceaccounts/token"),
-    (RBAC_GROUP, "clusterrolebindings"),
-    (RBAC_GROUP, "clusterroles"),
-    (RBAC_GROUP, "rolebindings"),
-    (RBAC_GROUP, "roles"),
-];
+impl Resource {
+    const ALL: [Resource; 7] = [
+        Resource::Namespaces,
+        Resource::ServiceAccounts,
+        Resource::ServiceAccountTokens,
+        Resource::ClusterRoleBindings,
+        Resource::ClusterRoles,
+        Resource::RoleBindings,
+        Resource::Roles,
+    ];
+
+    /// (API group, resource) as RBAC names it.
+    fn name(self) -> (&'static str, &'static str) {
+        match self {
+            Resource::Namespaces => ("", "namespaces"),
+            Resource::ServiceAccounts => ("", "serviceaccounts"),
+            Resource::ServiceAccountTokens => ("", "serviceaccounts/token"),
+            Resource::ClusterRoleBindings => (RBAC_GROUP, "clusterrolebindings"),
+            Resource::ClusterRoles => (RBAC_GROUP, "clusterroles"),
+            Resource::RoleBindings => (RBAC_GROUP, "rolebindings"),
+            Resource::Roles => (RBAC_GROUP, "roles"),
+        }
+    }
+}
 
 /// What one resource is granted: verbs on all objects, and verbs on named objects (collected
 /// as added, sorted and merged once in `rules`).
@@ -184,7 +199,7 @@ type RuleKey<'a> = (&'a str, Option<&'a str>, Vec<usize>);
 /// so adding a grant is an array index and at most a push: a render adds several per role,
 /// and 10,000 roles must cost ten times 1,000 (issue 7).
 #[derive(Default)]
-struct Grants<'a>([Grant<'a>; RESOURCES.len()]);
+struct Grants<'a>([Grant<'a>; Resource::ALL.len()]);
 
 impl<'a> Grants<'a> {
     fn add(&mut self, resource: Resource, name: Option<&'a str>, verbs: u16) {
@@ -211,7 +226,8 @@ impl<'a> Grants<'a> {
                 .collect()
         };
         let mut merged: BTreeMap<RuleKey, Vec<String>> = BTreeMap::new();
-        for (grant, (group, resource)) in self.0.iter_mut().zip(RESOURCES) {
+        for (grant, resource) in self.0.iter_mut().zip(Resource::ALL) {
+            let (group, resource) = resource.name();
             let mut add = |name: Option<&'a str>, bits: u16| {
                 merged
                     .entry((group, name, positions(bits)))
@@ -543,9 +559,14 @@ mod tests {
     }
 
     #[test]
-    fn resources_are_sorted() {
-        // `Grants::rules` emits resources in this order, which must be the sorted one.
-        assert!(RESOURCES.is_sorted(), "{RESOURCES:?}");
+    fn resources_are_declared_in_sorted_order_each_at_its_index() {
+        // `Grants::rules` emits resources in declaration order, which must be the sorted one.
+        let names = Resource::ALL.map(Resource::name);
+        assert!(names.is_sorted(), "{names:?}");
+        assert!(Resource::ALL
+            .iter()
+            .enumerate()
+            .all(|(i, &r)| r as usize == i));
     }
 
     #[test]
