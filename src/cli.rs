@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::diag::{self, Diagnostic};
 use crate::model::Profile;
-use crate::{emit, integrate, profile, write};
+use crate::{emit, integrate, outputs, profile, write};
 
 /// Exit codes, documented in the README.
 pub const OK: i32 = 0;
@@ -41,6 +41,10 @@ enum Command {
         /// Print the Kubernetes objects as one YAML stream instead of writing files.
         #[arg(long)]
         stdout: bool,
+        /// Replace an output directory even though it holds files baogen did not write (they
+        /// are deleted). Without it, such a directory is refused and the files are listed.
+        #[arg(long, conflicts_with = "stdout")]
+        force: bool,
     },
     /// Render in memory and compare with the committed output; exit 1 with a diff on drift.
     Check {
@@ -111,10 +115,11 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match run(cli.command) {
+    let mut sources = diag::Sources::default();
+    match run(cli.command, &mut sources) {
         Ok(code) => code,
         Err(Failure::Invalid(diags)) => {
-            print_diagnostics(&diags);
+            print_diagnostics(&diags, &sources);
             INVALID
         }
         Err(Failure::Message(m)) => {
@@ -128,14 +133,15 @@ pub fn main() -> i32 {
     }
 }
 
-fn run(command: Command) -> Result<i32, Failure> {
+fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
     match command {
         Command::Render {
             profiles,
             out,
             stdout,
+            force,
         } => {
-            let loaded = load_all(&profiles)?;
+            let loaded = load_all(&profiles, sources)?;
             if stdout {
                 let mut text = String::new();
                 for p in &loaded {
@@ -144,33 +150,60 @@ fn run(command: Command) -> Result<i32, Failure> {
                 print_stdout(&text);
                 return Ok(OK);
             }
-            let targets = output_dirs(&loaded, out.as_deref(), "--out")?;
-            // Render everything before writing anything.
+            let dirs = outputs::dirs(&loaded, out.as_deref(), "--out")?;
+            let explicit = out.is_some();
+            let apart = outputs::check_apart(&loaded, &dirs, explicit);
+            if !apart.is_empty() {
+                return Err(Failure::Invalid(apart));
+            }
+            // Render and stage everything before swapping anything in: all or nothing.
             let rendered: Vec<_> = loaded.iter().map(emit::render).collect();
-            for (dir, art) in targets.iter().zip(&rendered) {
-                write::replace_dir(dir, &art.files).map_err(|e| {
-                    Failure::Message(format!(
-                        "{}: {}; nothing was changed there",
-                        e.path.display(),
-                        e.message
-                    ))
-                })?;
-                status(format!(
-                    "rendered {} files into {}",
+            let mut staged = Vec::new();
+            let mut refused = Vec::new();
+            for ((p, dir), art) in loaded.iter().zip(&dirs).zip(&rendered) {
+                match write::stage(dir, &art.files, force) {
+                    Ok(s) => staged.push(s),
+                    Err(e) => refused.push(outputs::at_output(
+                        p,
+                        explicit,
+                        format!("cannot render into {}: {}", e.path.display(), e.message),
+                        "nothing was written, for this profile or any other on the command line",
+                    )),
+                }
+            }
+            if !refused.is_empty() {
+                return Err(Failure::Invalid(refused));
+            }
+            write::commit(staged).map_err(|e| {
+                Failure::Message(format!(
+                    "{}: {}; every output was left as it was",
+                    e.path.display(),
+                    e.message
+                ))
+            })?;
+            let mut lines = String::new();
+            for (dir, art) in dirs.iter().zip(&rendered) {
+                lines.push_str(&format!(
+                    "rendered {} files into {}\n",
                     art.files.len(),
                     dir.display()
                 ));
             }
+            status(lines.trim_end().to_string());
             Ok(OK)
         }
-        Command::Check { profiles, against } => compare(&profiles, against.as_deref(), true),
-        Command::Diff { profiles, against } => compare(&profiles, against.as_deref(), false),
+        Command::Check { profiles, against } => {
+            compare(&profiles, against.as_deref(), true, sources)
+        }
+        Command::Diff { profiles, against } => {
+            compare(&profiles, against.as_deref(), false, sources)
+        }
         Command::Schema => {
             print_stdout(profile::schema::committed());
             Ok(OK)
         }
         Command::Explain { profile } => {
-            let p = load_all(&[profile])?.remove(0);
+            let p = load_all(&[profile], sources)?.remove(0);
             print_stdout(&crate::explain::explain(&p));
             Ok(OK)
         }
@@ -181,7 +214,7 @@ fn run(command: Command) -> Result<i32, Failure> {
             ca,
             token_file,
         } => {
-            let p = load_all(&[profile])?.remove(0);
+            let p = load_all(&[profile], sources)?.remove(0);
             let target = crate::verify::Target {
                 prometheus,
                 openbao,
@@ -230,6 +263,9 @@ fn integration(e: integrate::Error) -> Failure {
     Failure::Rendered(e.render())
 }
 
+/// The most read from stdin: far above any chart's render, far below the machine's memory.
+const MAX_STDIN: u64 = 256 * 1024 * 1024;
+
 /// The whole of stdin; a terminal is refused rather than waited on.
 fn read_stdin() -> Result<String, Failure> {
     let stdin = std::io::stdin();
@@ -239,8 +275,16 @@ fn read_stdin() -> Result<String, Failure> {
         ));
     }
     let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut stdin.lock(), &mut bytes)
-        .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(stdin.lock(), MAX_STDIN + 1),
+        &mut bytes,
+    )
+    .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+    if bytes.len() as u64 > MAX_STDIN {
+        return Err(Failure::Message(format!(
+            "stdin holds more than {MAX_STDIN} bytes (256 MiB), the most baogen reads as one stream"
+        )));
+    }
     String::from_utf8(bytes).map_err(|e| {
         Failure::Message(format!(
             "stdin is not UTF-8 text (invalid byte at offset {})",
@@ -249,12 +293,17 @@ fn read_stdin() -> Result<String, Failure> {
     })
 }
 
-/// Load and validate every profile, reporting the problems of all of them together.
-fn load_all(paths: &[PathBuf]) -> Result<Vec<Profile>, Failure> {
+/// Load and validate every profile, reporting the problems of all of them together; the text
+/// of each file read goes to `sources`, which the diagnostics are printed from.
+fn load_all(paths: &[PathBuf], sources: &mut diag::Sources) -> Result<Vec<Profile>, Failure> {
     let mut profiles = Vec::new();
     let mut diags = Vec::new();
     for path in paths {
-        match profile::load(path) {
+        let (source, loaded) = profile::load_with_source(path);
+        if let Some(text) = source {
+            sources.insert(path.clone(), text);
+        }
+        match loaded {
             Ok(p) => profiles.push(p),
             Err(d) => diags.extend(d),
         }
@@ -266,32 +315,14 @@ fn load_all(paths: &[PathBuf]) -> Result<Vec<Profile>, Failure> {
     }
 }
 
-fn output_dirs(
-    profiles: &[Profile],
-    explicit: Option<&Path>,
-    flag: &str,
-) -> Result<Vec<PathBuf>, Failure> {
-    profiles
-        .iter()
-        .map(|p| match (explicit, &p.output) {
-            (Some(dir), _) if profiles.len() == 1 => Ok(dir.to_path_buf()),
-            (Some(dir), _) => Ok(dir.join(&p.name)),
-            (None, Some(declared)) => Ok(declared.clone()),
-            (None, None) => Err(Failure::Invalid(vec![Diagnostic::new(
-                &p.path,
-                None,
-                "the profile declares no output directory",
-            )
-            .help(format!(
-                "add output = \"DIR\" to the profile, or pass {flag} DIR"
-            ))])),
-        })
-        .collect()
-}
-
-fn compare(paths: &[PathBuf], against: Option<&Path>, fail_on_drift: bool) -> Result<i32, Failure> {
-    let loaded = load_all(paths)?;
-    let dirs = output_dirs(&loaded, against, "--against")?;
+fn compare(
+    paths: &[PathBuf],
+    against: Option<&Path>,
+    fail_on_drift: bool,
+    sources: &mut diag::Sources,
+) -> Result<i32, Failure> {
+    let loaded = load_all(paths, sources)?;
+    let dirs = outputs::dirs(&loaded, against, "--against")?;
     let mut report = String::new();
     let mut drifted = Vec::new();
     for (p, dir) in loaded.iter().zip(&dirs) {
@@ -310,6 +341,10 @@ fn compare(paths: &[PathBuf], against: Option<&Path>, fail_on_drift: bool) -> Re
                     "extra (not rendered by the profile): {}\n",
                     dir.join(path).display()
                 )),
+                write::Drift::Unreadable { path, reason } => report.push_str(&format!(
+                    "not a file baogen reads: {} ({reason})\n",
+                    dir.join(path).display()
+                )),
             }
         }
     }
@@ -326,17 +361,9 @@ fn compare(paths: &[PathBuf], against: Option<&Path>, fail_on_drift: bool) -> Re
     Ok(if fail_on_drift { DRIFT } else { OK })
 }
 
-fn print_diagnostics(diags: &[Diagnostic]) {
+fn print_diagnostics(diags: &[Diagnostic], sources: &diag::Sources) {
     let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    let text = diag::render_all(
-        diags,
-        |path| {
-            std::fs::read(path)
-                .ok()
-                .map(|b| String::from_utf8_lossy(&b).into_owned())
-        },
-        color,
-    );
+    let text = diag::render_all(diags, |path| sources.get(path).cloned(), color);
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 

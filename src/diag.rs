@@ -7,6 +7,10 @@ use std::path::{Path, PathBuf};
 
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
+/// The text of every input file, as read once: diagnostics are cut from the bytes that were
+/// checked, never from a second read (which could block on a FIFO or see other content).
+pub type Sources = std::collections::BTreeMap<PathBuf, String>;
+
 /// One problem in one input file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {

@@ -57,6 +57,8 @@ pub struct Profile {
     pub openbao_version: Version,
     /// Declared output directory, resolved against the profile's directory.
     pub output: Option<PathBuf>,
+    /// Where the profile declares `output`, for errors about that directory.
+    pub output_span: Option<std::ops::Range<usize>>,
     pub openbao: OpenBao,
     pub telemetry: Telemetry,
     pub api_listener: ApiListener,
@@ -65,6 +67,21 @@ pub struct Profile {
     pub prometheus: Prometheus,
     pub demo: Option<Demo>,
     pub engine: Option<crate::model::Engine>,
+}
+
+impl Profile {
+    /// Every file this profile was read from: no output may contain one.
+    pub fn inputs(&self) -> Vec<&std::path::Path> {
+        let mut files = vec![self.path.as_path()];
+        if let Some(ca) = self
+            .engine
+            .as_ref()
+            .and_then(|e| e.config.kubernetes_ca_cert_file.as_ref())
+        {
+            files.push(ca);
+        }
+        files
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -235,6 +252,8 @@ pub struct EngineConfig {
     pub kubernetes_host: Option<String>,
     /// The PEM text of the CA certificate, read from the file the profile names.
     pub kubernetes_ca_cert: Option<String>,
+    /// That file, resolved against the profile's directory: an input an output must not hold.
+    pub kubernetes_ca_cert_file: Option<PathBuf>,
     pub disable_local_ca_jwt: bool,
 }
 

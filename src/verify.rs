@@ -102,17 +102,20 @@ pub fn hint(p: &Profile, cause: Cause) -> Option<String> {
 /// Checks with names and expectations from the how-to; see `run`.
 pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
     let ca = match &t.ca {
-        Some(f) => {
-            Some(std::fs::read(f).map_err(|e| format!("cannot read --ca {}: {e}", f.display()))?)
-        }
+        Some(f) => Some(
+            crate::fsio::read_regular(f, 1 << 20)
+                .map_err(|e| format!("cannot read --ca {}: {e}", f.display()))?,
+        ),
         None => None,
     };
     let token = match &t.token_file {
         Some(f) => Some(
-            std::fs::read_to_string(f)
-                .map_err(|e| format!("cannot read --token-file {}: {e}", f.display()))?
-                .trim()
-                .to_string(),
+            String::from_utf8_lossy(
+                &crate::fsio::read_regular(f, 64 * 1024)
+                    .map_err(|e| format!("cannot read --token-file {}: {e}", f.display()))?,
+            )
+            .trim()
+            .to_string(),
         ),
         None => None,
     };

@@ -1,17 +1,28 @@
 //! The only place that touches the output tree. A render is written into a temporary sibling
 //! directory and swapped in with one atomic `renameat2(RENAME_EXCHANGE)`, so the output is
 //! always either the previous complete render or the new one, even if baogen is killed.
+//!
+//! Writing is two steps so that several profiles are all or nothing together: `stage` checks an
+//! output and fills its temporary directory, `commit` swaps every staged output in (and swaps
+//! back the ones already done if a later swap fails). baogen replaces only what it wrote: the
+//! `.baogen` marker lists the files of the last render, and a directory that holds anything
+//! else is refused (unless forced) instead of having that file deleted.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// Marks a directory as baogen's, so baogen never replaces a directory it did not write.
+use rustix::fs::CWD;
+
+use crate::fsio::{self, ReadError};
+
+/// Marks a directory as baogen's and lists the files baogen wrote there.
 pub const MARKER: &str = ".baogen";
-const MARKER_TEXT: &str =
-    "Written by baogen. This directory is replaced as a whole on every render.\n";
+const MARKER_HEAD: &str = "# Written by baogen: the files of the last render, one per line. baogen replaces this\n# directory as a whole and refuses to while it holds any file not listed here.\n";
 const TMP_TAG: &str = ".baogen-tmp-";
+/// Committed files larger than this are not read for a diff (baogen writes none this large).
+pub const MAX_COMPARED_BYTES: u64 = 16 * 1024 * 1024;
 
 #[derive(Debug)]
 pub struct WriteError {
@@ -28,8 +39,44 @@ impl WriteError {
     }
 }
 
+/// The marker's text for a render of `files`.
+fn marker_text(files: &BTreeMap<String, String>) -> String {
+    let mut s = String::from(MARKER_HEAD);
+    for rel in files.keys() {
+        s.push_str(rel);
+        s.push('\n');
+    }
+    s
+}
+
+/// An output checked and filled, not yet swapped in. Dropping it removes its temporary tree.
+pub struct Staged {
+    dir: PathBuf,
+    /// `None` when the output is already up to date.
+    tmp: Option<PathBuf>,
+    exists: bool,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(tmp) = &self.tmp {
+            let _ = fs::remove_dir_all(tmp);
+        }
+    }
+}
+
 /// Replace `dir` with exactly `files` (relative `/`-separated paths), atomically.
 pub fn replace_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), WriteError> {
+    commit(vec![stage(dir, files, false)?])
+}
+
+/// Check that `dir` may be replaced and write the new tree next to it. `force` allows removing
+/// files in `dir` that baogen did not write.
+pub fn stage(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<Staged, WriteError> {
     let name = dir
         .file_name()
         .ok_or_else(|| WriteError {
@@ -47,50 +94,120 @@ pub fn replace_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), W
             WriteError::io(&parent, "cannot create the output's parent directory", e)
         })?;
     }
-    let exists = check_replaceable(dir)?;
+    let marker = marker_text(files);
+    let exists = check_replaceable(dir, files, force)?;
     // Also removes a directory left under this process id by an earlier, killed process.
     clean_stale(&parent, &name);
     // Already up to date: leave the tree (and its mtimes, which make and editors watch) alone.
-    // (An existing directory is empty or baogen's, check_replaceable made sure.)
     if exists && compare(dir, files).is_empty() {
-        return Ok(());
+        return Ok(Staged {
+            dir: dir.to_path_buf(),
+            tmp: None,
+            exists,
+        });
     }
-
     let tmp = parent.join(format!(".{name}{TMP_TAG}{}", std::process::id()));
-    let result = fill(&tmp, files).and_then(|()| swap_in(&tmp, dir, exists));
-    // After an exchange `tmp` holds the previous render; after a failure, a partial one.
-    if exists || result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
+    let staged = Staged {
+        dir: dir.to_path_buf(),
+        tmp: Some(tmp.clone()),
+        exists,
+    };
+    fill(&tmp, files, &marker)?;
+    Ok(staged)
+}
+
+/// Swap every staged output in; when one swap fails, the ones before it are swapped back, so
+/// the outputs are all new or all as they were.
+pub fn commit(staged: Vec<Staged>) -> Result<(), WriteError> {
+    for (i, s) in staged.iter().enumerate() {
+        let Some(tmp) = &s.tmp else { continue };
+        if let Err(e) = swap_in(tmp, &s.dir, s.exists) {
+            for done in staged[..i].iter().rev() {
+                if let Some(tmp) = &done.tmp {
+                    let _ = swap_back(tmp, &done.dir, done.exists);
+                }
+            }
+            return Err(e);
+        }
     }
-    result
+    // After an exchange each `tmp` holds the previous render, removed on drop; a new output
+    // has no `tmp` left.
+    for mut s in staged {
+        if !s.exists {
+            s.tmp = None;
+        }
+    }
+    Ok(())
 }
 
 /// Whether `dir` exists; an error when it is something baogen must not replace.
-fn check_replaceable(dir: &Path) -> Result<bool, WriteError> {
+fn check_replaceable(
+    dir: &Path,
+    files: &BTreeMap<String, String>,
+    force: bool,
+) -> Result<bool, WriteError> {
     match fs::symlink_metadata(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(WriteError::io(
-            dir,
-            "cannot inspect the output directory",
-            e,
-        )),
-        Ok(m) if !m.is_dir() => Err(WriteError {
-            path: dir.to_path_buf(),
-            message: "the output path exists and is not a directory".into(),
-        }),
-        Ok(_) => {
-            let mut entries = fs::read_dir(dir)
-                .map_err(|e| WriteError::io(dir, "cannot read the output directory", e))?;
-            if entries.next().is_none() || dir.join(MARKER).is_file() {
-                Ok(true)
-            } else {
-                Err(WriteError {
-                    path: dir.to_path_buf(),
-                    message: format!("the directory exists and was not written by baogen (no {MARKER} file); refusing to replace it. Choose an empty or new directory"),
-                })
-            }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(WriteError::io(
+                dir,
+                "cannot inspect the output directory",
+                e,
+            ))
         }
+        Ok(m) if !m.is_dir() => {
+            return Err(WriteError {
+                path: dir.to_path_buf(),
+                message: format!(
+                    "the output path exists and is {}, not a directory",
+                    fsio::kind_of(dir).unwrap_or("something else")
+                ),
+            })
+        }
+        Ok(_) => {}
     }
+    let entries = list_entries(dir);
+    let marker = match fsio::Tree::new(dir).read(MARKER, MAX_COMPARED_BYTES) {
+        Ok(m) => m,
+        Err(ReadError::NotFound) if entries.is_empty() => return Ok(true),
+        Err(e) => {
+            return Err(WriteError {
+                path: dir.to_path_buf(),
+                message: format!("the directory exists and was not written by baogen (its {MARKER} file cannot be used: {e}); refusing to replace it. Choose an empty or new directory"),
+            })
+        }
+    };
+    let listed: BTreeSet<&str> = match std::str::from_utf8(&marker) {
+        Ok(text) if text.starts_with("# ") => text
+            .lines()
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect(),
+        // A marker from before baogen listed its files: only what this render writes is known
+        // to be baogen's.
+        _ => files.keys().map(String::as_str).collect(),
+    };
+    let foreign: Vec<String> = entries
+        .into_iter()
+        .filter(|e| e.path != MARKER && !(e.regular && listed.contains(e.path.as_str())))
+        .map(|e| e.path)
+        .collect();
+    if !foreign.is_empty() && !force {
+        let shown: Vec<&str> = foreign.iter().take(20).map(String::as_str).collect();
+        let more = foreign.len().saturating_sub(shown.len());
+        return Err(WriteError {
+            path: dir.to_path_buf(),
+            message: format!(
+                "the output directory holds {} file{} that baogen did not write: {}{}. baogen replaces the directory as a whole and never deletes a file it did not write: move {} elsewhere, or pass --force to delete {}",
+                foreign.len(),
+                if foreign.len() == 1 { "" } else { "s" },
+                shown.join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() },
+                if foreign.len() == 1 { "it" } else { "them" },
+                if foreign.len() == 1 { "it" } else { "them" },
+            ),
+        });
+    }
+    Ok(true)
 }
 
 /// Remove temporary directories left by a render that was killed. Only those whose process is
@@ -113,7 +230,7 @@ fn clean_stale(parent: &Path, name: &str) {
     }
 }
 
-fn fill(tmp: &Path, files: &BTreeMap<String, String>) -> Result<(), WriteError> {
+fn fill(tmp: &Path, files: &BTreeMap<String, String>, marker: &str) -> Result<(), WriteError> {
     fs::create_dir(tmp).map_err(|e| {
         WriteError::io(
             tmp,
@@ -121,7 +238,7 @@ fn fill(tmp: &Path, files: &BTreeMap<String, String>) -> Result<(), WriteError> 
             e,
         )
     })?;
-    fs::write(tmp.join(MARKER), MARKER_TEXT).map_err(|e| WriteError::io(tmp, "cannot write", e))?;
+    fs::write(tmp.join(MARKER), marker).map_err(|e| WriteError::io(tmp, "cannot write", e))?;
     // Each directory is created once (`create_dir_all` per file would cost two more system
     // calls per file, a measurable part of a render).
     let mut made = BTreeSet::new();
@@ -144,7 +261,7 @@ fn fill(tmp: &Path, files: &BTreeMap<String, String>) -> Result<(), WriteError> 
 }
 
 fn swap_in(tmp: &Path, dir: &Path, exists: bool) -> Result<(), WriteError> {
-    use rustix::fs::{renameat_with, RenameFlags, CWD};
+    use rustix::fs::{renameat_with, RenameFlags};
     if exists {
         renameat_with(CWD, tmp, CWD, dir, RenameFlags::EXCHANGE)
             .map_err(|e| WriteError::io(dir, "cannot swap in the new output", e.into()))
@@ -154,19 +271,57 @@ fn swap_in(tmp: &Path, dir: &Path, exists: bool) -> Result<(), WriteError> {
     }
 }
 
+/// Undo `swap_in`: the previous render back at `dir`, the new one at `tmp` (removed on drop).
+fn swap_back(tmp: &Path, dir: &Path, exists: bool) -> rustix::io::Result<()> {
+    use rustix::fs::{renameat_with, RenameFlags};
+    let flags = if exists {
+        RenameFlags::EXCHANGE
+    } else {
+        RenameFlags::NOREPLACE
+    };
+    renameat_with(CWD, dir, CWD, tmp, flags)
+}
+
 /// One difference between a render and what is on disk.
 #[derive(Debug, PartialEq)]
 pub enum Drift {
-    Changed { path: String, diff: String },
-    Missing { path: String },
-    Extra { path: String },
+    Changed {
+        path: String,
+        diff: String,
+    },
+    Missing {
+        path: String,
+    },
+    Extra {
+        path: String,
+    },
+    /// Something other than a readable regular file where a file should be (a symbolic link, a
+    /// FIFO, ...): reported by its name, never read through.
+    Unreadable {
+        path: String,
+        reason: String,
+    },
 }
 
-/// Compare a render with a directory; empty when they are equal.
+/// Compare a render with a directory; empty when they are equal. Nothing is read through a
+/// symbolic link, and nothing but the rendered paths is read at all.
 pub fn compare(dir: &Path, files: &BTreeMap<String, String>) -> Vec<Drift> {
     let mut drift = Vec::new();
-    for (rel, want) in files {
-        match read_expecting(&dir.join(rel), want.len()) {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
+        drift.push(Drift::Unreadable {
+            path: String::new(),
+            reason: "the output directory is a symbolic link, which baogen does not follow".into(),
+        });
+        return drift;
+    }
+    let mut tree = fsio::Tree::new(dir);
+    // The marker is part of the output: it says which files the next render may replace.
+    let marker = marker_text(files);
+    let expected =
+        std::iter::once((MARKER, &marker)).chain(files.iter().map(|(k, v)| (k.as_str(), v)));
+    for (rel, want) in expected {
+        let rel = &rel.to_string();
+        match tree.read(rel, MAX_COMPARED_BYTES) {
             Ok(have) if have == want.as_bytes() => {}
             Ok(have) => {
                 let have = String::from_utf8_lossy(&have);
@@ -183,45 +338,50 @@ pub fn compare(dir: &Path, files: &BTreeMap<String, String>) -> Vec<Drift> {
                     diff,
                 });
             }
-            Err(_) => drift.push(Drift::Missing { path: rel.clone() }),
+            Err(ReadError::NotFound) => drift.push(Drift::Missing { path: rel.clone() }),
+            Err(e) => drift.push(Drift::Unreadable {
+                path: rel.clone(),
+                reason: e.to_string(),
+            }),
         }
     }
-    for rel in list_files(dir) {
-        if rel != MARKER && !files.contains_key(&rel) {
-            drift.push(Drift::Extra { path: rel });
+    for e in list_entries(dir) {
+        if e.path != MARKER && !files.contains_key(&e.path) {
+            drift.push(Drift::Extra { path: e.path });
         }
     }
     drift
 }
 
-/// `fs::read` sized by the expected length instead of a `stat` and a `seek` (`check` reads every
-/// file of every profile): open, read, read to see the end, close.
-fn read_expecting(path: &Path, len: usize) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut buf = Vec::with_capacity(len + 1);
-    // Through `Take`, `read_to_end` asks the file for no size hint.
-    fs::File::open(path)?.take(u64::MAX).read_to_end(&mut buf)?;
-    Ok(buf)
+/// One entry of a tree other than a directory.
+struct Entry {
+    path: String,
+    regular: bool,
 }
 
-fn list_files(dir: &Path) -> Vec<String> {
-    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+/// Every non-directory entry below `dir`, sorted, found without following a link.
+fn list_entries(dir: &Path) -> Vec<Entry> {
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<Entry>) {
         let Ok(entries) = fs::read_dir(dir) else {
             return;
         };
         for e in entries.flatten() {
             let path = e.path();
-            // The entry's own type (from the directory listing, no `stat`); a symlink to a
-            // directory counts as a file, which is what a baogen tree never contains.
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
+            // The entry's own type (from the directory listing, or lstat): a link is an entry
+            // of its own, never followed.
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
                 walk(base, &path, out);
             } else if let Ok(rel) = path.strip_prefix(base) {
-                out.push(rel.to_string_lossy().replace('\\', "/"));
+                out.push(Entry {
+                    path: rel.to_string_lossy().replace('\\', "/"),
+                    regular: t.is_file(),
+                });
             }
         }
     }
     let mut out = Vec::new();
     walk(dir, dir, &mut out);
-    out.sort();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
     out
 }

@@ -133,7 +133,7 @@ fn oversized_profile_is_refused_before_parsing() {
     }
     let stderr = refused("huge", &text);
     assert!(
-        stderr.contains("refuses profiles over 4194304 bytes (4 MiB)"),
+        stderr.contains("larger than 4194304 bytes (4 MiB)"),
         "{stderr}"
     );
 }

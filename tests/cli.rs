@@ -162,7 +162,7 @@ fn render_into_a_read_only_place_is_a_clear_error() {
     assert!(
         stderr.contains("/sys/baogen-test-out")
             && stderr.contains("cannot create the output's parent directory")
-            && stderr.contains("nothing was changed"),
+            && stderr.contains("nothing was written"),
         "{stderr}"
     );
 

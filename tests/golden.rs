@@ -62,6 +62,9 @@ fn check_profile(path: &Path) -> Result<(), String> {
             write::Drift::Extra { path } => {
                 msg.push_str(&format!("in golden but no longer rendered: {path}\n"))
             }
+            write::Drift::Unreadable { path, reason } => msg.push_str(&format!(
+                "not a regular file in golden: {path} ({reason})\n"
+            )),
         }
     }
     msg.push_str(

@@ -253,8 +253,10 @@ fn failed(list: Option<Value>, e: Error) -> Output {
 /// `base` is the kustomization directory (`KUSTOMIZE_PLUGIN_CONFIG_ROOT`, also the cwd).
 pub fn kustomize_plugin(config_path: &Path, base: &Path) -> Result<String, Error> {
     let label = config_path.display().to_string();
-    let text = std::fs::read_to_string(config_path)
+    let bytes = crate::fsio::read_regular(config_path, crate::profile::MAX_PROFILE_BYTES as u64)
         .map_err(|e| Error::Message(format!("{label}: cannot read the plugin config: {e}")))?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| Error::Message(format!("{label}: the plugin config is not UTF-8 text")))?;
     let config: Value = match serde_saphyr::from_str::<Option<Value>>(&text) {
         Ok(Some(v)) => v,
         Ok(None) => {

@@ -17,7 +17,7 @@ use crate::model::{Kind, Profile};
 /// Why an integration refused its input. Rendered the same way by every mode.
 #[derive(Debug)]
 pub enum Error {
-    /// Problems in a profile; `source` holds the profile text when it is not a file.
+    /// Problems in a profile; `source` holds the profile text as it was read (or given).
     Profile {
         diags: Vec<Diagnostic>,
         source: Option<String>,
@@ -35,17 +35,7 @@ impl Error {
     /// Plain text (no colour): the same words on stderr and in KRM results.
     pub fn render(&self) -> String {
         match self {
-            Error::Profile { diags, source } => diag::render_all(
-                diags,
-                |path| {
-                    source.clone().or_else(|| {
-                        std::fs::read(path)
-                            .ok()
-                            .map(|b| String::from_utf8_lossy(&b).into_owned())
-                    })
-                },
-                false,
-            ),
+            Error::Profile { diags, source } => diag::render_all(diags, |_| source.clone(), false),
             Error::Message(m) => format!("error: {m}\n"),
         }
     }
@@ -53,10 +43,8 @@ impl Error {
 
 /// Load a profile file for an integration; Kubernetes integrations need Kubernetes objects.
 pub fn load_profile(path: &Path) -> Result<Profile, Error> {
-    let p = crate::profile::load(path).map_err(|diags| Error::Profile {
-        diags,
-        source: None,
-    })?;
+    let (source, loaded) = crate::profile::load_with_source(path);
+    let p = loaded.map_err(|diags| Error::Profile { diags, source })?;
     require_kubernetes(p)
 }
 

@@ -129,13 +129,17 @@ fn config(cx: &mut Ctx<'_>, c: &raw::EngineConfig) -> model::EngineConfig {
         );
         h.get().clone()
     });
-    let kubernetes_ca_cert = c
-        .kubernetes_ca_cert_file
-        .as_ref()
-        .and_then(|f| ca_cert(cx, f));
+    let (kubernetes_ca_cert, kubernetes_ca_cert_file) = match &c.kubernetes_ca_cert_file {
+        Some(f) => {
+            let base = cx.path.parent().unwrap_or(Path::new(""));
+            (ca_cert(cx, f), Some(base.join(f.get())))
+        }
+        None => (None, None),
+    };
     model::EngineConfig {
         kubernetes_host,
         kubernetes_ca_cert,
+        kubernetes_ca_cert_file,
         disable_local_ca_jwt: c.disable_local_ca_jwt.as_ref().is_some_and(|b| *b.get()),
     }
 }
@@ -157,6 +161,9 @@ fn https_url(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A CA bundle is a few certificates; the engine stores it in every role's config read.
+const MAX_CA_BYTES: u64 = 1024 * 1024;
+
 /// Read the CA file next to the profile and check that it holds only X.509 certificates:
 /// the engine stores any string and fails only when a credential is requested.
 fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
@@ -170,7 +177,7 @@ fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
     let base = cx.path.parent().unwrap_or(Path::new(""));
     let path = base.join(file.get());
     let help = "name a PEM file of the cluster's CA certificate, e.g. the ca.crt of a service account token Secret";
-    let bytes = match std::fs::read(&path) {
+    let bytes = match crate::fsio::read_regular(&path, MAX_CA_BYTES) {
         Ok(b) => b,
         Err(e) => {
             cx.error(

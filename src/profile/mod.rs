@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
 use crate::diag::Diagnostic;
+use crate::fsio::ReadError;
 use crate::model::Profile;
 
 /// Profiles larger than this are refused before parsing. Large enough for the 10,000-role
@@ -23,28 +24,59 @@ pub const MAX_PROFILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Read and validate a profile file.
 pub fn load(path: &Path) -> Result<Profile, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| {
-        vec![
-            Diagnostic::new(path, None, format!("cannot read the profile: {e}"))
-                .help("check the path; profiles are TOML files such as profiles/active.toml"),
-        ]
-    })?;
-    parse(path, &bytes)
+    load_with_source(path).1
+}
+
+/// Read and validate a profile file; also the text that was read (when it was), so that
+/// diagnostics are cut from the bytes that were checked and the file is never read twice.
+pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Diagnostic>>) {
+    let limit = MAX_PROFILE_BYTES as u64;
+    let bytes = match crate::fsio::read_regular(path, limit) {
+        Ok(b) => b,
+        Err(ReadError::TooLarge(_)) => return (None, Err(vec![too_large(path)])),
+        Err(e) => {
+            let help = match e {
+                ReadError::NotRegular(_) => "name a regular TOML file; baogen never reads FIFOs, devices or directories as profiles",
+                _ => "check the path; profiles are TOML files such as profiles/active.toml",
+            };
+            return (
+                None,
+                Err(vec![Diagnostic::new(
+                    path,
+                    None,
+                    format!("cannot read the profile: {e}"),
+                )
+                .help(help)]),
+            );
+        }
+    };
+    let source = String::from_utf8_lossy(&bytes).into_owned();
+    (Some(source), parse(path, &bytes))
+}
+
+fn too_large(path: &Path) -> Diagnostic {
+    Diagnostic::new(
+        path,
+        None,
+        format!(
+            "the profile is larger than {MAX_PROFILE_BYTES} bytes (4 MiB), the most baogen reads"
+        ),
+    )
+    .help("split the environment into several profiles")
 }
 
 /// Validate a profile held in memory; `path` names it in errors and anchors relative paths.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     if bytes.len() > MAX_PROFILE_BYTES {
+        return Err(vec![too_large(path)]);
+    }
+    if let Some(problem) = rules::unsafe_file_name(path) {
         return Err(vec![Diagnostic::new(
             path,
             None,
-            format!(
-                "the profile is {} bytes; baogen refuses profiles over {} bytes (4 MiB)",
-                bytes.len(),
-                MAX_PROFILE_BYTES
-            ),
+            format!("the profile's file name {problem}; baogen writes the name into the header of every artifact"),
         )
-        .help("split the environment into several profiles")]);
+        .help("rename the file to plain printable characters, e.g. prod.toml")]);
     }
     let source = std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
@@ -58,7 +90,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     let doc = DeTable::parse(source).map_err(|e| {
         vec![Diagnostic::new(
             path,
-            e.span(),
+            // The parser's nesting limit on dotted keys and table headers comes without a place.
+            e.span().or_else(|| deepest_key(source)),
             format!("TOML syntax error: {}", e.message().trim_end()),
         )
         .help("fix the TOML syntax at this place")]
@@ -91,6 +124,28 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     }
 }
 
+/// The key (of a table header or a key/value line) with the most dotted segments: where a
+/// "recursion limit" error the parser reports without a place comes from.
+fn deepest_key(source: &str) -> Option<std::ops::Range<usize>> {
+    let mut best: Option<(usize, std::ops::Range<usize>)> = None;
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let start = offset + (line.len() - line.trim_start().len());
+        offset += line.len();
+        let t = line.trim_start();
+        let key = if t.starts_with('[') {
+            t.split(']').next().unwrap_or(t)
+        } else {
+            t.split('=').next().unwrap_or(t)
+        };
+        let dots = key.matches('.').count();
+        if dots > 0 && best.as_ref().is_none_or(|(d, _)| dots > *d) {
+            best = Some((dots, start..start + key.trim_end().len()));
+        }
+    }
+    best.map(|(_, span)| span)
+}
+
 /// Run any bytes through the whole pipeline as a profile, as `render` would, discarding the
 /// result: the fuzz target and its corpus replay test call this, and it must never panic.
 pub fn exercise(bytes: &[u8]) {
@@ -114,7 +169,12 @@ fn json_view(path: &Path, table: &DeTable<'_>, secrets: &mut Vec<Diagnostic>) ->
     serde_json::Value::Object(
         table
             .iter()
-            .map(|(k, v)| (k.get_ref().to_string(), json_value(path, v, secrets)))
+            .map(|(k, v)| {
+                if let Some(what) = rules::looks_like_secret(k.get_ref()) {
+                    secrets.push(secret_diagnostic(path, k.span(), "key", what));
+                }
+                (k.get_ref().to_string(), json_value(path, v, secrets))
+            })
             .collect(),
     )
 }
@@ -129,10 +189,7 @@ fn json_value(
     match v.get_ref() {
         DeValue::String(s) => {
             if let Some(what) = rules::looks_like_secret(s) {
-                secrets.push(
-                    Diagnostic::new(path, Some(v.span()), format!("this value looks like {what}; secrets never belong in a profile"))
-                        .help("store it in a Kubernetes Secret and reference the Secret by name and key (e.g. scrape.token_secret); then rotate it, since it was written to a file"),
-                );
+                secrets.push(secret_diagnostic(path, v.span(), "value", what));
             }
             Value::String(s.to_string())
         }
@@ -150,6 +207,16 @@ fn json_value(
         DeValue::Array(a) => Value::Array(a.iter().map(|x| json_value(path, x, secrets)).collect()),
         DeValue::Table(t) => json_view(path, t, secrets),
     }
+}
+
+fn secret_diagnostic(
+    path: &Path,
+    span: std::ops::Range<usize>,
+    which: &str,
+    what: &str,
+) -> Diagnostic {
+    Diagnostic::new(path, Some(span), format!("this {which} contains {what}; secrets never belong in a profile"))
+        .help("store it in a Kubernetes Secret and reference the Secret by name and key (e.g. scrape.token_secret); then rotate it, since it was written to a file")
 }
 
 /// A serde error from the TOML deserializer, with a suggestion for misspelt keys.

@@ -1,6 +1,8 @@
 //! Small, pure checks shared by validation: Kubernetes names and labels, durations, addresses,
 //! and the secret detector. Each returns `Err(reason)` in words a user can act on.
 
+use std::path::Path;
+
 /// RFC 1123 label: Service names, namespaces, port names' cousins. At most 63 characters.
 pub fn dns_label(s: &str) -> Result<(), String> {
     if s.is_empty() {
@@ -224,8 +226,11 @@ pub fn file_path(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
-    if s.chars().any(|c| c.is_control()) {
-        return Err("must not contain control characters such as newlines".into());
+    if let Some(c) = s.chars().find(|&c| unsafe_char(c)) {
+        return Err(format!(
+            "must not contain control, line-separator or bidirectional-format characters (found U+{:04X})",
+            c as u32
+        ));
     }
     // OpenBao parses its config with HCL 1, which has no `$${` escape: refuse what HCL 2
     // tools would treat as a template instead of emitting a value that means two things.
@@ -238,34 +243,76 @@ pub fn file_path(s: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Does this string look like a credential that must never be in a profile?
+/// Characters that can end a line or reorder text for some reader of an artifact (YAML 1.1
+/// breaks lines at U+0085, U+2028 and U+2029; terminals and editors obey bidirectional
+/// overrides), and therefore never appear in a name or path baogen writes.
+pub fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Why the file name of a profile cannot be written into artifact headers, if it cannot.
+pub fn unsafe_file_name(path: &Path) -> Option<String> {
+    let name = path.file_name()?;
+    let Some(name) = name.to_str() else {
+        return Some("is not valid UTF-8".into());
+    };
+    name.chars()
+        .find(|&c| unsafe_char(c))
+        .map(|c| format!("contains the character U+{:04X}", c as u32))
+}
+
+/// Does this string hold something shaped like a credential, anywhere in it (`Bearer hvs.…`, a
+/// PEM private key inside a longer value)? Profiles name the Secret that holds a token, never
+/// the token itself; keys are scanned as well as values.
 pub fn looks_like_secret(s: &str) -> Option<&'static str> {
-    let t = s.trim();
-    if t.contains("-----BEGIN") && t.contains("PRIVATE KEY") {
-        return Some("a PEM private key");
+    if let Some(begin) = s.find("-----BEGIN") {
+        if s[begin..].contains("PRIVATE KEY") {
+            return Some("a PEM private key");
+        }
     }
-    // OpenBao/Vault tokens: service `s.`/`hvs.`, batch `b.`/`hvb.`, recovery `r.`/`hvr.`.
-    for prefix in ["hvs.", "hvb.", "hvr.", "s.", "b.", "r."] {
-        if let Some(body) = t.strip_prefix(prefix) {
-            if body.len() >= 20
-                && body
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-            {
+    let b = s.as_bytes();
+    let token_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    // Length of the run of token characters starting at `i`.
+    let run = |i: usize| {
+        b[i.min(b.len())..]
+            .iter()
+            .take_while(|&&c| token_char(c))
+            .count()
+    };
+    for (i, _) in s.char_indices() {
+        // A credential starts at a word boundary: not inside a longer word such as "kubernetes.io".
+        if i > 0 && token_char(b[i - 1]) {
+            continue;
+        }
+        let rest = &b[i..];
+        // OpenBao/Vault tokens: service `hvs.`, batch `hvb.`, recovery `hvr.` (any length past
+        // 20), and the legacy `s.`/`b.`/`r.` forms of exactly 24 characters.
+        for prefix in [&b"hvs."[..], b"hvb.", b"hvr."] {
+            if rest.starts_with(prefix) && run(i + prefix.len()) >= 20 {
                 return Some("an OpenBao token");
             }
         }
-    }
-    // A JSON Web Token (a Kubernetes service account token): three base64url parts, header `eyJ`.
-    if t.starts_with("eyJ")
-        && t.split('.').count() == 3
-        && t.split('.').all(|p| {
-            p.len() >= 4
-                && p.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-        })
-    {
-        return Some("a JSON Web Token");
+        for prefix in [&b"s."[..], b"b.", b"r."] {
+            if rest.starts_with(prefix) && run(i + 2) == 24 {
+                if rest[2..26].iter().all(u8::is_ascii_alphanumeric) {
+                    return Some("an OpenBao token");
+                }
+            }
+        }
+        // A JSON Web Token (a Kubernetes service account token): three base64url parts, the
+        // header starting `eyJ` (`{"`).
+        if rest.starts_with(b"eyJ") {
+            let head = run(i);
+            let p1 = i + head;
+            if head >= 10 && b.get(p1) == Some(&b'.') {
+                let body = run(p1 + 1);
+                let p2 = p1 + 1 + body;
+                if body >= 4 && b.get(p2) == Some(&b'.') && run(p2 + 1) >= 4 {
+                    return Some("a JSON Web Token");
+                }
+            }
+        }
     }
     None
 }
@@ -310,6 +357,15 @@ mod tests {
         assert!(looks_like_secret("eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl").is_some());
         assert!(looks_like_secret("openbao-metrics-token").is_none());
         assert!(looks_like_secret("s.short").is_none());
+        // Anywhere in a value, not only at its start; never inside a longer word.
+        assert!(
+            looks_like_secret("Authorization: Bearer hvs.CAESIJ1234567890abcdefghij").is_some()
+        );
+        assert!(looks_like_secret("x -----BEGIN EC PRIVATE KEY----- y").is_some());
+        assert!(looks_like_secret("tok=eyJhbGciOiJIUzI1.eyJzdWIiOi.c2lnbmF0dXJl;").is_some());
+        assert!(looks_like_secret("kubernetes.io/metadata.name").is_none());
+        assert!(looks_like_secret("this.hvs.CAESIJ1234567890abcdefghij").is_some());
+        assert!(looks_like_secret("xhvs.CAESIJ1234567890abcdefghij").is_none());
     }
 
     #[test]

@@ -304,6 +304,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         kind,
         openbao_version,
         output,
+        output_span: raw.output.as_ref().map(|o| o.span()),
         openbao,
         telemetry,
         api_listener,

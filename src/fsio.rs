@@ -1,0 +1,209 @@
+//! Reading inputs without trusting them: only regular files, never more than a bound (checked
+//! while reading, so `/dev/zero` costs nothing), never blocking (a FIFO is opened non-blocking
+//! and refused), and inside a tree never through a symbolic link, so a committed link to
+//! `/proc/self/environ` cannot make `check` print the CI job's environment.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{fstat, openat, FileType, Mode, OFlags, CWD};
+use rustix::io::Errno;
+
+/// Why a file was not read.
+#[derive(Debug)]
+pub enum ReadError {
+    NotFound,
+    /// A symbolic link where a tree may hold only files and directories.
+    Symlink,
+    /// Not a regular file: "a FIFO", "a directory", ...
+    NotRegular(&'static str),
+    /// Larger than the bound; nothing past it was read.
+    TooLarge(u64),
+    Io(io::Error),
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadError::NotFound => f.write_str("no such file"),
+            ReadError::Symlink => {
+                f.write_str("it is a symbolic link, which baogen does not follow here")
+            }
+            ReadError::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
+            ReadError::TooLarge(limit) => write!(f, "it is larger than {limit} bytes"),
+            ReadError::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl From<Errno> for ReadError {
+    fn from(e: Errno) -> Self {
+        match e {
+            Errno::NOENT => ReadError::NotFound,
+            Errno::LOOP => ReadError::Symlink,
+            e => ReadError::Io(e.into()),
+        }
+    }
+}
+
+/// Flags for opening a file to read: non-blocking so that opening a FIFO returns at once (it
+/// is refused after `fstat`), and never a controlling terminal.
+fn read_flags() -> OFlags {
+    OFlags::RDONLY | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC
+}
+
+/// Read a file the user named (the path itself may be a link, as a profile in a repository
+/// may be): a regular file of at most `limit` bytes.
+pub fn read_regular(path: &Path, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let fd = openat(CWD, path, read_flags(), Mode::empty())?;
+    read_fd(fd, limit)
+}
+
+/// Reads files below one directory without following a symbolic link in any component of
+/// their path (a link is `ReadError::Symlink`, reported by its name), opening each directory
+/// once: `check` reads every file of every profile.
+pub struct Tree {
+    root: PathBuf,
+    dirs: HashMap<String, Result<OwnedFd, Errno>>,
+}
+
+impl Tree {
+    pub fn new(root: &Path) -> Self {
+        Tree {
+            root: root.to_path_buf(),
+            dirs: HashMap::new(),
+        }
+    }
+
+    /// Read `rel` (a `/`-separated path below the root), at most `limit` bytes.
+    pub fn read(&mut self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        if rel
+            .split('/')
+            .any(|p| p.is_empty() || p == "." || p == "..")
+        {
+            return Err(ReadError::NotRegular(
+                "a path that is not plainly inside the tree",
+            ));
+        }
+        let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+        let dir = self.dir(parent).as_ref().map_err(|e| match *e {
+            Errno::NOTDIR => {
+                ReadError::NotRegular("under a path component that is not a directory")
+            }
+            e => ReadError::from(e),
+        })?;
+        let fd = openat(dir, name, read_flags() | OFlags::NOFOLLOW, Mode::empty())?;
+        read_fd(fd, limit)
+    }
+
+    /// The directory `rel` below the root, opened once; a link or a file in its path is
+    /// `NOTDIR`.
+    fn dir(&mut self, rel: &str) -> &Result<OwnedFd, Errno> {
+        if !self.dirs.contains_key(rel) {
+            let fd = if rel.is_empty() {
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                openat(CWD, &self.root, flags, Mode::empty())
+            } else {
+                let (parent, name) = rel.rsplit_once('/').unwrap_or(("", rel));
+                let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+                match self.dir(parent) {
+                    Ok(parent) => openat(parent, name, flags, Mode::empty()).map_err(|e| {
+                        if e == Errno::LOOP {
+                            Errno::NOTDIR
+                        } else {
+                            e
+                        }
+                    }),
+                    Err(e) => Err(*e),
+                }
+            };
+            self.dirs.insert(rel.to_string(), fd);
+        }
+        &self.dirs[rel]
+    }
+}
+
+fn read_fd(fd: OwnedFd, limit: u64) -> Result<Vec<u8>, ReadError> {
+    let st = fstat(&fd)?;
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::RegularFile => {}
+        other => return Err(ReadError::NotRegular(describe(other))),
+    }
+    let size = u64::try_from(st.st_size).unwrap_or(0);
+    if size > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    // The size is a hint, not a bound: a file can grow while it is read (or lie, in /proc).
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0) + 1);
+    File::from(fd)
+        .take(limit + 1)
+        .read_to_end(&mut buf)
+        .map_err(ReadError::Io)?;
+    if buf.len() as u64 > limit {
+        return Err(ReadError::TooLarge(limit));
+    }
+    Ok(buf)
+}
+
+/// "a FIFO", for messages.
+fn describe(t: FileType) -> &'static str {
+    match t {
+        FileType::Directory => "a directory",
+        FileType::Fifo => "a FIFO (named pipe)",
+        FileType::Socket => "a socket",
+        FileType::CharacterDevice => "a character device",
+        FileType::BlockDevice => "a block device",
+        FileType::Symlink => "a symbolic link",
+        _ => "a special file",
+    }
+}
+
+/// What kind of entry `path` is, without following a link; `None` when it does not exist.
+pub fn kind_of(path: &Path) -> Option<&'static str> {
+    let m = std::fs::symlink_metadata(path).ok()?;
+    let t = m.file_type();
+    Some(if t.is_file() {
+        "a regular file"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn special_files_are_refused_without_blocking_or_reading() {
+        assert!(matches!(
+            read_regular(Path::new("/dev/zero"), 1024),
+            Err(ReadError::NotRegular("a character device"))
+        ));
+        assert!(matches!(
+            read_regular(Path::new("/"), 1024),
+            Err(ReadError::NotRegular("a directory"))
+        ));
+        assert!(matches!(
+            read_regular(Path::new("/nonexistent/x"), 1024),
+            Err(ReadError::NotFound)
+        ));
+    }
+
+    #[test]
+    fn the_bound_holds_while_reading() {
+        // /proc files report size 0 and may be longer: the bound is enforced on the bytes.
+        assert!(matches!(
+            read_regular(Path::new("/proc/self/maps"), 4),
+            Err(ReadError::TooLarge(4))
+        ));
+        assert!(read_regular(Path::new("/proc/self/maps"), 1 << 24).is_ok());
+    }
+}

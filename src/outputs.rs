@@ -1,0 +1,154 @@
+//! Where each profile renders, and the rules that keep outputs apart from the files a render
+//! reads and from each other: an output that holds its own profile would delete it, and two
+//! profiles writing one directory would silently keep only the last.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::diag::Diagnostic;
+use crate::model::Profile;
+
+/// The output directory of each profile: `explicit` (`--out`/`--against`) for one profile,
+/// `explicit/<file stem>` for several, else the profile's own `output`.
+pub fn dirs(
+    profiles: &[Profile],
+    explicit: Option<&Path>,
+    flag: &str,
+) -> Result<Vec<PathBuf>, Vec<Diagnostic>> {
+    let mut dirs = Vec::new();
+    let mut diags = Vec::new();
+    for p in profiles {
+        match (explicit, &p.output) {
+            (Some(dir), _) if profiles.len() == 1 => dirs.push(dir.to_path_buf()),
+            (Some(dir), _) => dirs.push(dir.join(&p.name)),
+            (None, Some(declared)) => dirs.push(declared.clone()),
+            (None, None) => diags.push(
+                Diagnostic::new(&p.path, None, "the profile declares no output directory").help(
+                    format!("add output = \"DIR\" to the profile, or pass {flag} DIR"),
+                ),
+            ),
+        }
+    }
+    if diags.is_empty() {
+        Ok(dirs)
+    } else {
+        Err(diags)
+    }
+}
+
+/// A diagnostic about the output of `p`: at its `output` key when that is where the
+/// directory came from.
+pub fn at_output(p: &Profile, explicit: bool, message: String, help: &str) -> Diagnostic {
+    let span = if explicit {
+        None
+    } else {
+        p.output_span.clone()
+    };
+    Diagnostic::new(&p.path, span, message).help(help)
+}
+
+/// Refuse outputs that contain a file some profile on the command line reads, and outputs
+/// that are the same directory or one inside another.
+pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Vec<Diagnostic> {
+    let resolved: Vec<PathBuf> = dirs.iter().map(|d| resolve(d)).collect();
+    let mut diags = Vec::new();
+    let help = if explicit {
+        "choose an output directory that holds no input, e.g. --out out/NAME"
+    } else {
+        "point output at a directory that holds no input, e.g. output = \"../out/NAME\""
+    };
+    for (i, (p, out)) in profiles.iter().zip(&resolved).enumerate() {
+        for input in profiles.iter().flat_map(Profile::inputs) {
+            if resolve(input).starts_with(out) {
+                diags.push(at_output(
+                    p,
+                    explicit,
+                    format!(
+                        "the output directory {} contains {}, which this command reads; rendering would replace it",
+                        dirs[i].display(),
+                        input.display()
+                    ),
+                    help,
+                ));
+            }
+        }
+        for (j, other) in resolved.iter().enumerate().take(i) {
+            let clash = if out == other {
+                "is also the output of"
+            } else if out.starts_with(other) {
+                "is inside the output of"
+            } else if other.starts_with(out) {
+                "contains the output of"
+            } else {
+                continue;
+            };
+            diags.push(at_output(
+                p,
+                explicit,
+                format!(
+                    "the output directory {} {clash} {}; one render would replace the other",
+                    dirs[i].display(),
+                    profiles[j].path.display()
+                ),
+                if explicit {
+                    "with --out, several profiles render into DIR/<file stem>: give the profiles different file names"
+                } else {
+                    "give each profile its own output directory"
+                },
+            ));
+        }
+    }
+    diags
+}
+
+/// An absolute form of `path` with every link in its existing part resolved and `.`/`..`
+/// removed, so two spellings of one directory compare equal.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The longest existing ancestor, canonical, then the rest as written.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            let mut out = canonical;
+            for c in rest.iter().rev() {
+                match c {
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    Component::Normal(n) => out.push(n),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_directory_resolve_alike() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            resolve(Path::new("src")),
+            cwd.join("src").canonicalize().unwrap()
+        );
+        assert_eq!(
+            resolve(Path::new("src/../src/./x/y/..")),
+            resolve(Path::new("src/x"))
+        );
+        assert_eq!(
+            resolve(Path::new("no/such/../dir")),
+            resolve(Path::new("no/dir"))
+        );
+    }
+}
