@@ -52,10 +52,53 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("demo", &["demo", "nodes", "0", "name"]),
     ("demo", &["demo", "nodes", "0", "host"]),
     ("demo", &["demo", "nodes", "0", "raft_path"]),
+    ("active", &["output"]),
+    ("engine", &["kubernetes_secrets", "mount"]),
+    (
+        "engine",
+        &["kubernetes_secrets", "config", "kubernetes_host"],
+    ),
+    (
+        "engine",
+        &["kubernetes_secrets", "config", "kubernetes_ca_cert_file"],
+    ),
+    ("engine", &["kubernetes_secrets", "roles", "0", "name"]),
+    (
+        "engine",
+        &["kubernetes_secrets", "roles", "0", "service_account_name"],
+    ),
+    (
+        "engine",
+        &["kubernetes_secrets", "roles", "1", "kubernetes_role_name"],
+    ),
+    (
+        "engine",
+        &[
+            "kubernetes_secrets",
+            "roles",
+            "3",
+            "allowed_kubernetes_namespace_selector",
+            "matchLabels",
+            "stage",
+        ],
+    ),
 ];
 
+/// Where a fuzzed profile of this kind lives (the engine example reads its CA file next to it).
+fn profile_dir(profile: &str) -> &'static str {
+    if profile == "engine" {
+        "profiles/examples"
+    } else {
+        "profiles"
+    }
+}
+
 fn base(profile: &str) -> toml::Table {
-    let text = std::fs::read_to_string(format!("profiles/{profile}.toml")).unwrap();
+    let file = match profile {
+        "engine" => "profiles/examples/engine-reference.toml".to_string(),
+        p => format!("profiles/{p}.toml"),
+    };
+    let text = std::fs::read_to_string(file).unwrap();
     let mut t: toml::Table = text.parse().unwrap();
     // A distinct baseline value in every fuzzed field, so a value found in the output can be
     // traced back to exactly one field.
@@ -120,6 +163,29 @@ fn base(profile: &str) -> toml::Table {
             toml::Value::Array(vec![toml::Value::String("openbao-0.example:8202".into())]),
         );
     }
+    if profile == "engine" {
+        set(&mut t, &["kubernetes_secrets", "mount"], "obao-mount");
+        set(
+            &mut t,
+            &["kubernetes_secrets", "config", "kubernetes_host"],
+            "https://obao-k8s.example:6443",
+        );
+        set(
+            &mut t,
+            &["kubernetes_secrets", "roles", "0", "name"],
+            "obao-role",
+        );
+        set(
+            &mut t,
+            &["kubernetes_secrets", "roles", "0", "service_account_name"],
+            "obao-role-sa",
+        );
+        set(
+            &mut t,
+            &["kubernetes_secrets", "roles", "1", "kubernetes_role_name"],
+            "obao-k8s-role",
+        );
+    }
     if profile == "demo" {
         set(&mut t, &["demo", "nodes", "0", "host"], "obao-host0");
         set(
@@ -128,12 +194,16 @@ fn base(profile: &str) -> toml::Table {
             "/openbao/data0",
         );
     }
-    t.remove("output");
+    t.insert("output".into(), toml::Value::String("../out/obao-fuzzed".into()));
     t
 }
 
 fn set_path(t: &mut toml::Table, path: &[&str], v: toml::Value) {
     let (last, parents) = path.split_last().unwrap();
+    if parents.is_empty() {
+        t.insert(last.to_string(), v);
+        return;
+    }
     let mut cur: &mut toml::Value = t
         .entry(parents[0].to_string())
         .or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -231,9 +301,9 @@ fn mask_key(path: &str, value: &str) -> String {
         .join("/")
 }
 
-fn render(table: &toml::Table) -> Result<BTreeMap<String, String>, ()> {
+fn render(table: &toml::Table, path: &Path) -> Result<BTreeMap<String, String>, ()> {
     let text = toml::to_string(table).unwrap();
-    match profile::parse(Path::new("profiles/fuzzed.toml"), text.as_bytes()) {
+    match profile::parse(path, text.as_bytes()) {
         Ok(p) => Ok(emit::render(&p).files),
         Err(diags) => {
             assert!(!diags.is_empty());
@@ -251,17 +321,36 @@ fn check(field: usize, value: &str) -> Result<bool, TestCaseError> {
     let (profile, path) = FIELDS[field];
     let baseline_table = base(profile);
     let baseline_value = get_path(&baseline_table, path).to_string();
-    let baseline =
-        render(&baseline_table).unwrap_or_else(|()| panic!("baseline {profile} must validate"));
+    let file = Path::new(profile_dir(profile)).join("fuzzed.toml");
+    let baseline = render(&baseline_table, &file)
+        .unwrap_or_else(|()| panic!("baseline {profile} must validate"));
     let mut fuzzed_table = baseline_table.clone();
     set_path(
         &mut fuzzed_table,
         path,
         toml::Value::String(value.to_string()),
     );
-    let Ok(fuzzed) = render(&fuzzed_table) else {
+    let Ok(fuzzed) = render(&fuzzed_table, &file) else {
         return Ok(false);
     };
+    if let (Some(b), Some(a)) = (baseline.get("apply.sh"), fuzzed.get("apply.sh")) {
+        let expected: Vec<Vec<String>> = shell_commands(b)
+            .into_iter()
+            .map(|argv| {
+                argv.iter()
+                    .map(|w| w.replace(&baseline_value, value))
+                    .collect()
+            })
+            .collect();
+        prop_assert_eq!(
+            shell_commands(a),
+            expected,
+            "{}: {:?}={:?} changed the commands apply.sh runs",
+            profile,
+            path,
+            value
+        );
+    }
 
     let (before, after) = (parsed(&baseline), parsed(&fuzzed));
     prop_assert_eq!(before.keys().count(), after.keys().count());
@@ -307,6 +396,68 @@ fn check(field: usize, value: &str) -> Result<bool, TestCaseError> {
     Ok(true)
 }
 
+/// The `bao` commands `apply.sh` runs, each as its argument vector, found by the real shell:
+/// the script must parse (`sh -n`), and it runs against a stub `bao` that records its arguments.
+fn shell_commands(script: &str) -> Vec<Vec<String>> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "baogen-injection-sh-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(dir.join("bin")).unwrap();
+    let stub = dir.join("bin/bao");
+    std::fs::write(
+        &stub,
+        "#!/bin/sh\nprintf '%s\\0' \"$@\" >>\"$BAO_LOG\"\nprintf '\\1' >>\"$BAO_LOG\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let script_path = dir.join("apply.sh");
+    std::fs::write(&script_path, script).unwrap();
+    let syntax = std::process::Command::new("sh")
+        .arg("-n")
+        .arg(&script_path)
+        .output()
+        .unwrap();
+    assert!(
+        syntax.status.success(),
+        "apply.sh does not parse as shell: {}\n{script}",
+        String::from_utf8_lossy(&syntax.stderr)
+    );
+    let log = dir.join("log");
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = std::process::Command::new("sh")
+        .arg(&script_path)
+        .env("PATH", path)
+        .env("BAO_LOG", &log)
+        .env_remove("BAOGEN_K8S_JWT_FILE")
+        .output()
+        .unwrap();
+    let recorded = std::fs::read(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        run.status.success(),
+        "apply.sh failed against the stub: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    recorded
+        .split(|&b| b == 1)
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            c.split(|&b| b == 0)
+                .filter(|w| !w.is_empty())
+                .map(|w| String::from_utf8_lossy(w).into_owned())
+                .collect()
+        })
+        .collect()
+}
+
 fn nasty() -> impl Strategy<Value = String> {
     let special = prop_oneof![
         Just("\"".to_string()),
@@ -344,6 +495,134 @@ proptest! {
     #[test]
     fn no_string_changes_the_structure_of_the_output(field in 0..FIELDS.len(), value in nasty()) {
         check(field, &value)?;
+    }
+}
+
+const KINDS: [&str; 4] = ["active", "all-node", "demo", "engine"];
+
+/// Render the baseline of `profile` under the file name `name`; `None` when refused, which
+/// must then be for the name alone.
+fn render_named(profile: &str, name: &str) -> Option<BTreeMap<String, String>> {
+    let table = base(profile);
+    let text = toml::to_string(&table).unwrap();
+    let path = Path::new(profile_dir(profile)).join(name);
+    match profile::parse(&path, text.as_bytes()) {
+        Ok(p) => Some(emit::render(&p).files),
+        Err(diags) => {
+            assert!(
+                diags.len() == 1 && diags[0].message.contains("file name"),
+                "{name:?} was refused for something other than its name: {diags:?}"
+            );
+            None
+        }
+    }
+}
+
+/// A file name changes nothing but the header comments and VERIFY.md's header line: every
+/// document parses to the same value, every file keeps its line count, apply.sh runs the same
+/// commands.
+fn same_structure(
+    name: &str,
+    base: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Result<(), TestCaseError> {
+    prop_assert_eq!(
+        base.keys().collect::<Vec<_>>(),
+        now.keys().collect::<Vec<_>>()
+    );
+    prop_assert_eq!(
+        parsed(base),
+        parsed(now),
+        "the name {:?} changed a document",
+        name
+    );
+    for (file, b) in base {
+        let a = &now[file];
+        prop_assert_eq!(
+            b.lines().count(),
+            a.lines().count(),
+            "the name {:?} changed the lines of {}",
+            name,
+            file
+        );
+        let differing = b.lines().zip(a.lines()).filter(|(x, y)| x != y).count();
+        prop_assert!(
+            differing <= 1,
+            "{}: more than the header changed for {:?}",
+            file,
+            name
+        );
+    }
+    if let (Some(b), Some(a)) = (base.get("apply.sh"), now.get("apply.sh")) {
+        prop_assert_eq!(shell_commands(b), shell_commands(a));
+    }
+    let verify = &now["VERIFY.md"];
+    let header = verify
+        .lines()
+        .find(|l| l.starts_with("Generated by baogen from "))
+        .unwrap();
+    // The name sits in one code span that no backtick in it can close early.
+    let span = header
+        .strip_prefix("Generated by baogen from ")
+        .and_then(|s| s.strip_suffix(". These are the verification and troubleshooting"))
+        .unwrap_or_else(|| panic!("header line changed: {header:?}"));
+    let ticks = span.len() - span.trim_start_matches('`').len();
+    prop_assert!(ticks > 0 && span.ends_with(&"`".repeat(ticks)));
+    let inner = &span[ticks..span.len() - ticks];
+    prop_assert!(!inner.contains(&"`".repeat(ticks)));
+    // CommonMark strips one space from each end when both ends have one.
+    let inner = if inner.len() >= 2 && inner.starts_with(' ') && inner.ends_with(' ') {
+        &inner[1..inner.len() - 1]
+    } else {
+        inner
+    };
+    prop_assert_eq!(inner, name);
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_file_name_changes_the_structure_of_the_output(kind in 0..KINDS.len(), stem in nasty()) {
+        let profile = KINDS[kind];
+        let stem: String = stem.chars().filter(|&c| c != '/' && c != '\0').collect();
+        let name = format!("{stem}.toml");
+        let base = render_named(profile, "fuzzed.toml").unwrap();
+        if let Some(now) = render_named(profile, &name) {
+            same_structure(&name, &base, &now)?;
+        }
+    }
+}
+
+#[test]
+fn file_names_that_break_lines_or_reorder_text_are_refused_others_come_through() {
+    for bad in [
+        "a\nb",
+        "a\rb",
+        "a\u{85}b",
+        "a\u{2028}b",
+        "a\u{2029}b",
+        "a\u{202e}b",
+        "a\u{2066}b",
+        "\u{7f}",
+        "a\tb",
+    ] {
+        for profile in KINDS {
+            assert!(
+                render_named(profile, &format!("{bad}.toml")).is_none(),
+                "{bad:?} was accepted"
+            );
+        }
+    }
+    let base = render_named("engine", "fuzzed.toml").unwrap();
+    for good in [
+        "prod env", "é", "`tick`", "``", "$(id)", "'q'", "\"d\"", "-- x", "#c", "*", "a b\\c",
+        "{{x}}", "<b>",
+    ] {
+        let name = format!("{good}.toml");
+        let now = render_named("engine", &name).unwrap_or_else(|| panic!("{good:?} was refused"));
+        same_structure(&name, &base, &now).unwrap_or_else(|e| panic!("{e}"));
     }
 }
 

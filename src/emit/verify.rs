@@ -27,6 +27,20 @@ pub fn caveat(kind: Kind) -> &'static str {
     }
 }
 
+/// `text` as a Markdown code span that nothing in it can close early: fenced by one backtick
+/// more than its longest run, padded with spaces where CommonMark would otherwise eat or join
+/// an edge.
+fn code_span(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
 pub fn render(p: &Profile) -> String {
     let s = &p.scrape;
     let first = p.demo.as_ref().and_then(|d| d.nodes.first());
@@ -40,7 +54,7 @@ pub fn render(p: &Profile) -> String {
         .join(", ");
     let ctx = context! {
         kind => p.kind.as_str(),
-        profile_file => p.path.file_name().map(|f| f.to_string_lossy().into_owned()),
+        profile_file => code_span(&p.path.file_name().map_or_else(|| "profile".into(), |f| f.to_string_lossy())),
         caveat => caveat(p.kind),
         namespace => &p.openbao.namespace,
         service_account => &p.openbao.service_account,

@@ -294,10 +294,11 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
             }
         }
         for prefix in [&b"s."[..], b"b.", b"r."] {
-            if rest.starts_with(prefix) && run(i + 2) == 24 {
-                if rest[2..26].iter().all(u8::is_ascii_alphanumeric) {
-                    return Some("an OpenBao token");
-                }
+            if rest.starts_with(prefix)
+                && run(i + 2) == 24
+                && rest[2..26].iter().all(u8::is_ascii_alphanumeric)
+            {
+                return Some("an OpenBao token");
             }
         }
         // A JSON Web Token (a Kubernetes service account token): three base64url parts, the
