@@ -45,6 +45,8 @@ impl From<Errno> for ReadError {
         match e {
             Errno::NOENT => ReadError::NotFound,
             Errno::LOOP => ReadError::Symlink,
+            // What open(2) says for a socket.
+            Errno::NXIO => ReadError::NotRegular("a socket"),
             e => ReadError::Io(e.into()),
         }
     }

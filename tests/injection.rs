@@ -194,7 +194,10 @@ fn base(profile: &str) -> toml::Table {
             "/openbao/data0",
         );
     }
-    t.insert("output".into(), toml::Value::String("../out/obao-fuzzed".into()));
+    t.insert(
+        "output".into(),
+        toml::Value::String("../out/obao-fuzzed".into()),
+    );
     t
 }
 
