@@ -77,9 +77,12 @@ fn snapshot(dir: &Path) -> Vec<(String, String, Vec<u8>)> {
     out
 }
 
+/// Makes one kind of special file at a path.
+type MakeSpecial = dyn Fn(&Path);
+
 /// Special files of every kind at `path`, one after the other: each call of `each` sees one.
 fn with_special_files(path: &Path, mut each: impl FnMut(&str)) {
-    let kinds: [(&str, &dyn Fn(&Path)); 6] = [
+    let kinds: [(&str, &MakeSpecial); 6] = [
         ("fifo", &|p| {
             let ok = Command::new("mkfifo").arg(p).status().unwrap().success();
             assert!(ok, "mkfifo");
@@ -357,7 +360,11 @@ fn special_files_in_a_committed_output_are_drift_and_never_block() {
             // anything else is refused.
             assert_eq!(
                 out.status.code(),
-                Some(if kind == "directory" && rel != ".baogen" { 0 } else { 2 }),
+                Some(if kind == "directory" && rel != ".baogen" {
+                    0
+                } else {
+                    2
+                }),
                 "{kind} at {rel}: {}",
                 text(&out.stderr)
             );
@@ -554,7 +561,9 @@ fn render_never_deletes_a_file_it_did_not_write() {
             seed = seed
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (seed >> 33) % 3 == 0 || chosen.is_empty() && n == names[round % names.len()] {
+            if (seed >> 33).is_multiple_of(3)
+                || chosen.is_empty() && n == names[round % names.len()]
+            {
                 chosen.push(n);
             }
         }
