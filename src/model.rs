@@ -243,6 +243,8 @@ impl DemoNode {
 #[derive(Debug, Clone)]
 pub struct Engine {
     pub mount: String,
+    /// Declared `max_lease_ttl` of the mount in seconds, when the profile tunes it.
+    pub mount_max_lease_ttl: Option<u64>,
     pub config: EngineConfig,
     pub roles: Vec<EngineRole>,
 }

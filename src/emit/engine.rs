@@ -399,10 +399,18 @@ cd "$(dirname "$0")"
     ));
     let m = &e.mount;
     s.push_str(&format!(
-        "if ! bao read {} >/dev/null 2>&1; then\n  bao secrets enable -path={} kubernetes\nfi\n\n",
+        "if ! bao read {} >/dev/null 2>&1; then\n  bao secrets enable -path={} kubernetes\nfi\n",
         sh(&format!("sys/mounts/{m}")),
         sh(m)
     ));
+    // The profile's TTL checks assume this maximum; apply.sh makes it true.
+    if let Some(max) = e.mount_max_lease_ttl {
+        s.push_str(&format!(
+            "bao secrets tune -max-lease-ttl={max}s {}\n",
+            sh(m)
+        ));
+    }
+    s.push('\n');
     // One pass over the roles writes both of their sections.
     let (mut policies, mut roles) = (String::new(), String::new());
     for r in &e.roles {

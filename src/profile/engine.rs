@@ -42,6 +42,10 @@ const VERBS: [&str; 16] = [
     "*",
 ];
 
+/// Kubernetes' limit on the total size of an object's annotations (and so of what baogen
+/// puts into labels and annotations together).
+const MAX_METADATA_BYTES: usize = 256 * 1024;
+
 /// More roles than this are refused: each role is a file and an API write, and the limit
 /// keeps memory and render time bounded whatever a profile says.
 pub const MAX_ROLES: usize = 10_000;
@@ -58,6 +62,7 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
         );
         return model::Engine {
             mount: String::new(),
+            mount_max_lease_ttl: None,
             config: config(cx, &ks.config),
             roles: Vec::new(),
         };
@@ -76,6 +81,21 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
     };
     let config = config(cx, &ks.config);
     let allow_wild = ks.allow_wildcard_grants.as_ref().is_some_and(|b| *b.get());
+    let mount_max_lease_ttl = ks.mount_max_lease_ttl.as_ref().and_then(|v| {
+        cx.check(
+            v,
+            "kubernetes_secrets.mount_max_lease_ttl",
+            |s| match ttl_seconds(s)? {
+                0 => Err("is 0; leave it out to keep OpenBao's default of 768h".to_string()),
+                n => Ok(n),
+            },
+            "a duration such as 2160h, as tuned on the mount",
+        )
+    });
+    let limits = TtlLimits {
+        max: mount_max_lease_ttl.unwrap_or(DEFAULT_MAX_LEASE_TTL),
+        declared: mount_max_lease_ttl.is_some(),
+    };
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut roles = Vec::new();
     for r in &ks.roles {
@@ -86,10 +106,11 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
                 "give every role its own name; a second write would merge into the first",
             );
         }
-        roles.push(role(cx, r, allow_wild));
+        roles.push(role(cx, r, allow_wild, limits));
     }
     model::Engine {
         mount,
+        mount_max_lease_ttl,
         config,
         roles,
     }
@@ -148,15 +169,49 @@ fn https_url(s: &str) -> Result<(), String> {
     let rest = s
         .strip_prefix("https://")
         .ok_or("must start with https:// (the Kubernetes API only speaks TLS)")?;
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.is_empty() {
-        return Err("has no host".into());
-    }
     if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
         return Err("must not contain spaces or control characters".into());
     }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
     if authority.contains('@') {
         return Err("must not carry credentials".into());
+    }
+    // host, host:port, [v6], [v6]:port
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (addr, after) = v6
+            .split_once(']')
+            .ok_or("has an unclosed '[' in its host")?;
+        match after {
+            "" => (addr, None),
+            p => (
+                addr,
+                Some(
+                    p.strip_prefix(':')
+                        .ok_or("has text after its IPv6 address")?,
+                ),
+            ),
+        }
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if host.contains([':', '[', ']']) && !authority.starts_with('[') {
+        return Err("has an IPv6 address without brackets; write https://[ADDRESS]:PORT".into());
+    }
+    if let Some(p) = port {
+        match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|b| b.is_ascii_digit()) => {}
+            _ => {
+                return Err(format!(
+                    "has the port '{p}'; a port is a number from 1 to 65535"
+                ))
+            }
+        }
     }
     Ok(())
 }
@@ -281,33 +336,85 @@ fn path_segment_name(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// OpenBao's default `max_lease_ttl` (32 days), which caps every credential of a mount not
+/// tuned otherwise.
+const DEFAULT_MAX_LEASE_TTL: u64 = 768 * 3600;
+/// The shortest token Kubernetes issues (TokenRequest `expirationSeconds` minimum).
+const MIN_TOKEN_TTL: u64 = 600;
+/// Go's `time.Duration` holds at most 2^63-1 nanoseconds: longer TTLs overflow in the engine.
+const MAX_GO_DURATION_SECONDS: u64 = (i64::MAX / 1_000_000_000) as u64;
+
+/// The range a role TTL must fall in.
+#[derive(Clone, Copy)]
+struct TtlLimits {
+    /// The mount's maximum lease TTL in seconds.
+    max: u64,
+    /// Whether the profile declared it.
+    declared: bool,
+}
+
 /// TTLs: whole seconds, as a number of seconds or a duration such as `1h30m`; the engine
 /// truncates sub-second parts, so they are refused rather than silently dropped.
 pub fn ttl_seconds(s: &str) -> Result<u64, String> {
-    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
-        return s.parse().map_err(|_| "is too large".to_string());
+    let seconds = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
+        s.parse().map_err(|_| "is too large".to_string())?
+    } else {
+        let ms = rules::duration_ms(s).map_err(|e| format!("is invalid: {e}"))?;
+        if ms % 1000 != 0 {
+            return Err("is not a whole number of seconds".into());
+        }
+        ms / 1000
+    };
+    if seconds > MAX_GO_DURATION_SECONDS {
+        return Err(format!(
+            "is beyond the engine's duration range (at most {MAX_GO_DURATION_SECONDS} seconds, about 292 years)"
+        ));
     }
-    let ms = rules::duration_ms(s).map_err(|e| format!("is invalid: {e}"))?;
-    if ms % 1000 != 0 {
-        return Err("is not a whole number of seconds".into());
-    }
-    Ok(ms / 1000)
+    Ok(seconds)
 }
 
-fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str) -> u64 {
-    v.as_ref()
-        .and_then(|v| {
-            cx.check(
-                v,
-                what,
-                ttl_seconds,
-                "write seconds or a duration such as 30m, 1h or 24h",
-            )
-        })
-        .unwrap_or(0)
+/// A role TTL in seconds (0 when unset: the engine's default), within what Kubernetes issues
+/// and what the mount allows, because both would otherwise change it silently.
+fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, limits: TtlLimits) -> u64 {
+    let Some(v) = v else { return 0 };
+    let Some(seconds) = cx.check(
+        v,
+        what,
+        ttl_seconds,
+        "write seconds or a duration such as 30m, 1h or 24h",
+    ) else {
+        return 0;
+    };
+    if seconds > 0 && seconds < MIN_TOKEN_TTL {
+        cx.error(
+            Some(v.span()),
+            format!("{what} is {seconds}s; Kubernetes issues no token shorter than 10 minutes"),
+            "use at least 10m (600 seconds), or leave it out for the engine's default",
+        );
+    } else if seconds > limits.max {
+        let help = if limits.declared {
+            "shorten the TTL, or raise kubernetes_secrets.mount_max_lease_ttl (the server's max_lease_ttl must allow it)".to_string()
+        } else {
+            "OpenBao caps credentials at the mount's max_lease_ttl (768h unless tuned): shorten the TTL, or declare the tuned maximum with kubernetes_secrets.mount_max_lease_ttl".to_string()
+        };
+        cx.error(
+            Some(v.span()),
+            format!(
+                "{what} is {seconds}s, longer than the mount's maximum lease TTL ({}s); OpenBao would silently shorten it",
+                limits.max
+            ),
+            help,
+        );
+    }
+    seconds
 }
 
-fn role(cx: &mut Ctx<'_>, r: &raw::EngineRole, allow_wild: bool) -> model::EngineRole {
+fn role(
+    cx: &mut Ctx<'_>,
+    r: &raw::EngineRole,
+    allow_wild: bool,
+    limits: TtlLimits,
+) -> model::EngineRole {
     let name = r.name.get().clone();
     cx.check(
         &r.name,
@@ -372,11 +479,17 @@ fn role(cx: &mut Ctx<'_>, r: &raw::EngineRole, allow_wild: bool) -> model::Engin
     }
     namespaces.sort();
 
-    let token_max_ttl = ttl(cx, &r.token_max_ttl, &format!("{who}: token_max_ttl"));
+    let token_max_ttl = ttl(
+        cx,
+        &r.token_max_ttl,
+        &format!("{who}: token_max_ttl"),
+        limits,
+    );
     let token_default_ttl = ttl(
         cx,
         &r.token_default_ttl,
         &format!("{who}: token_default_ttl"),
+        limits,
     );
     if token_max_ttl > 0 && token_default_ttl > token_max_ttl {
         cx.error(
@@ -451,7 +564,7 @@ fn role(cx: &mut Ctx<'_>, r: &raw::EngineRole, allow_wild: bool) -> model::Engin
         cx.check(
             t,
             &format!("{who}: name_template"),
-            name_template,
+            super::gotemplate::name_template,
             "a Go template such as {{ printf \"v-%s-%s\" (.RoleName | truncate 20) (random 20) | lowercase }}; fields: .DisplayName, .RoleName",
         );
         t.get().clone()
@@ -489,6 +602,24 @@ fn role(cx: &mut Ctx<'_>, r: &raw::EngineRole, allow_wild: bool) -> model::Engin
         }
         None => BTreeMap::new(),
     };
+
+    let metadata_bytes: usize = extra_labels
+        .iter()
+        .chain(extra_annotations.iter())
+        .map(|(k, v)| k.len() + v.len())
+        .sum();
+    if metadata_bytes > MAX_METADATA_BYTES {
+        let span = r
+            .extra_annotations
+            .as_ref()
+            .and_then(|a| a.keys().next().map(|k| k.span()))
+            .unwrap_or(r.name.span());
+        cx.error(
+            Some(span),
+            format!("{who}: extra_labels and extra_annotations come to {metadata_bytes} bytes; Kubernetes refuses objects whose metadata exceeds {MAX_METADATA_BYTES} bytes (256 KiB)"),
+            "keep large data out of labels and annotations",
+        );
+    }
 
     model::EngineRole {
         name,
@@ -749,8 +880,14 @@ fn policy_rule(
             cx.check(
                 n,
                 &format!("{what} resourceName"),
-                path_segment_name,
-                "the name of one object",
+                |s| {
+                    path_segment_name(s)?;
+                    match s.chars().find(|c| matches!(c, '*' | '?' | '[' | ']')) {
+                        Some(c) => Err(format!("contains '{c}', but RBAC compares resource names literally, so the grant would match nothing")),
+                        None => Ok(()),
+                    }
+                },
+                "the exact name of one object; to allow every name, leave resourceNames out",
             );
         }
     }
@@ -766,12 +903,12 @@ fn policy_rule(
         || rule
             .resources
             .iter()
-            .any(|v| v == "*" || v.starts_with("*/"))
+            .any(|v| v == "*" || v.starts_with("*/") || v.ends_with("/*"))
         || rule.non_resource_urls.iter().any(|v| v == "*" || v == "/*");
     if wild && cluster_role && !allow_wild {
         cx.error(
             Some(r.verbs.span()),
-            format!("{what} grants '*' in a ClusterRole, which can reach every namespace"),
+            format!("{what} grants a wildcard ('*' or a subresource '*') in a ClusterRole, which can reach every namespace"),
             "list the verbs and resources the credentials need; if the wide grant is intended, set kubernetes_secrets.allow_wildcard_grants = true",
         );
     }
@@ -843,201 +980,6 @@ fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::L
     }
 }
 
-/// Functions the engine's template helper registers (sdk/helper/template/template.go).
-const TEMPLATE_FUNCS: [&str; 16] = [
-    "random",
-    "truncate",
-    "truncate_sha256",
-    "uppercase",
-    "lowercase",
-    "replace",
-    "sha256",
-    "base64",
-    "decode_base64",
-    "hex",
-    "decode_hex",
-    "unix_time",
-    "unix_time_millis",
-    "timestamp",
-    "uuid",
-    "glob",
-];
-/// Go text/template's own functions and keywords.
-const GO_BUILTINS: [&str; 32] = [
-    "and", "call", "html", "index", "slice", "js", "len", "not", "or", "print", "printf",
-    "println", "urlquery", "eq", "ge", "gt", "le", "lt", "ne", "if", "else", "end", "range",
-    "with", "define", "template", "block", "break", "continue", "nil", "true", "false",
-];
-/// The data the engine renders names with (path_creds.go, `nameMetadata`).
-const TEMPLATE_FIELDS: [&str; 2] = ["DisplayName", "RoleName"];
-/// Functions that make each generated name unique.
-const UNIQUE_FUNCS: [&str; 4] = ["random", "unix_time", "unix_time_millis", "uuid"];
-
-/// What can be checked without Go's template engine: balanced `{{ }}`, known functions
-/// (Go's parser rejects unknown ones too), known fields (Go only fails at credential time),
-/// literal text that is valid in a Kubernetes name, and a source of uniqueness. Not checked:
-/// argument types and counts, and whether a function's output is a valid name.
-pub fn name_template(t: &str) -> Result<(), String> {
-    if t.trim().is_empty() {
-        return Err("is empty; leave name_template out to use the engine's default".into());
-    }
-    let mut rest = t;
-    let mut unique = false;
-    loop {
-        let (literal, action) = match rest.find("{{") {
-            Some(i) => (&rest[..i], Some(&rest[i + 2..])),
-            None => (rest, None),
-        };
-        if literal.contains("}}") {
-            return Err("has '}}' without a matching '{{'".into());
-        }
-        if let Some(c) = literal
-            .chars()
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
-        {
-            return Err(format!(
-                "has literal text with '{c}', which is not allowed in a Kubernetes name (lower-case letters, digits, '-', '.')"
-            ));
-        }
-        let Some(after) = action else { break };
-        let end = action_end(after).ok_or("has a '{{' without a matching '}}'")?;
-        let body = &after[..end];
-        rest = &after[end + 2..];
-        let body = body.strip_prefix('-').unwrap_or(body);
-        let body = body.strip_suffix('-').unwrap_or(body);
-        let trimmed = body.trim();
-        if trimmed.starts_with("/*") {
-            if !trimmed.ends_with("*/") {
-                return Err("has an unterminated comment".into());
-            }
-            continue;
-        }
-        unique |= check_action(trimmed)?;
-    }
-    if !unique {
-        return Err(
-            "never calls random, uuid, unix_time or unix_time_millis, so every credential request would generate the same object names and collide"
-                .into(),
-        );
-    }
-    Ok(())
-}
-
-/// Byte offset of the `}}` closing an action, skipping string literals.
-fn action_end(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'"' | b'\'' => {
-                let q = b[i];
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-            }
-            b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != b'`' {
-                    i += 1;
-                }
-            }
-            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
-            b'{' if b.get(i + 1) == Some(&b'{') => return None,
-            _ => {}
-        }
-        i += 1;
-    }
-    None
-}
-
-/// Check one action's identifiers; true when it calls a function that makes names unique.
-fn check_action(a: &str) -> Result<bool, String> {
-    let b = a.as_bytes();
-    let mut unique = false;
-    let mut i = 0;
-    let ident = |i: usize| {
-        let mut j = i;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
-            j += 1;
-        }
-        j
-    };
-    while i < b.len() {
-        let c = b[i];
-        match c {
-            b'"' | b'\'' => {
-                i += 1;
-                while i < b.len() && b[i] != c {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return Err("has an unterminated string".into());
-                }
-                i += 1;
-            }
-            b'`' => {
-                i += 1;
-                while i < b.len() && b[i] != b'`' {
-                    i += 1;
-                }
-                if i >= b.len() {
-                    return Err("has an unterminated string".into());
-                }
-                i += 1;
-            }
-            b'.' => {
-                let j = ident(i + 1);
-                let field = &a[i + 1..j];
-                if !field.is_empty()
-                    && !field.as_bytes()[0].is_ascii_digit()
-                    && !TEMPLATE_FIELDS.contains(&field)
-                {
-                    return Err(format!(
-                        "uses the field .{field}, which the engine does not provide (only .DisplayName and .RoleName)"
-                    ));
-                }
-                i = j.max(i + 1);
-            }
-            b'$' => i = ident(i + 1),
-            b'0'..=b'9' | b'-' | b'+' => {
-                i += 1;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'.' || b[i] == b'_')
-                {
-                    i += 1;
-                }
-            }
-            c if c.is_ascii_alphabetic() || c == b'_' => {
-                let j = ident(i);
-                let word = &a[i..j];
-                if UNIQUE_FUNCS.contains(&word) {
-                    unique = true;
-                }
-                if !TEMPLATE_FUNCS.contains(&word) && !GO_BUILTINS.contains(&word) {
-                    return Err(format!(
-                        "calls '{word}', which is not a template function the engine knows"
-                    ));
-                }
-                i = j;
-            }
-            b' ' | b'\t' | b'\n' | b'\r' | b'|' | b'(' | b')' | b',' | b'=' | b':' => i += 1,
-            other => {
-                return Err(format!(
-                    "has an unexpected '{}' in an action",
-                    other as char
-                ));
-            }
-        }
-    }
-    Ok(unique)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1061,20 +1003,5 @@ mod tests {
         assert!(ttl_seconds("1500ms").is_err());
         assert!(ttl_seconds("1d").is_err());
         assert!(ttl_seconds("").is_err());
-    }
-
-    #[test]
-    fn templates() {
-        let default = r#"{{ printf "v-%s-%s-%s-%s" (.DisplayName | truncate 8) (.RoleName | truncate 8) (unix_time) (random 24) | truncate 62 | lowercase }}"#;
-        assert_eq!(name_template(default), Ok(()));
-        assert!(name_template("ci-{{ random 10 }}").is_ok());
-        assert!(name_template("{{- random 10 -}}").is_ok());
-        assert!(name_template("{{ .Nope }}-{{ random 4 }}").is_err());
-        assert!(name_template("{{ random 10 ").is_err());
-        assert!(name_template("{{ frobnicate 10 }}").is_err());
-        assert!(name_template("Upper-{{ random 10 }}").is_err());
-        assert!(name_template("{{ .RoleName }}").is_err());
-        assert!(name_template("x}}{{ random 3 }}").is_err());
-        assert!(name_template(r#"{{ printf "}}" }}{{ uuid }}"#).is_ok());
     }
 }

@@ -3,6 +3,7 @@
 //! with a span; a later stage runs only when the earlier ones passed.
 
 mod engine;
+mod gotemplate;
 pub mod raw;
 pub(crate) mod rules;
 pub mod schema;

@@ -256,9 +256,14 @@ pub struct KubernetesSecrets {
     /// One `POST <mount>/roles/NAME` body each.
     #[serde(default)]
     pub roles: Vec<EngineRole>,
-    /// Allow cluster-wide grants: generated ClusterRole rules with `*` verbs, resources or
-    /// non-resource URLs, and binding the `cluster-admin` ClusterRole.
+    /// Allow cluster-wide grants: generated ClusterRole rules with `*` verbs, resources,
+    /// subresources (`pods/*`) or non-resource URLs, and binding the `cluster-admin` ClusterRole.
     pub allow_wildcard_grants: Option<Sp<bool>>,
+    /// The mount's maximum lease TTL (`max_lease_ttl`), as seconds or a duration such as
+    /// `2160h`. OpenBao caps every credential at it, silently, so a role TTL above it is
+    /// refused; the default is OpenBao's own, 768h. When set, apply.sh tunes the mount to it
+    /// (the server's `max_lease_ttl` must allow it).
+    pub mount_max_lease_ttl: Option<Sp<String>>,
 }
 
 /// Body of `POST <mount>/config`. The service account JWT is a credential and never appears
