@@ -582,7 +582,7 @@ fn inline_table(v: &toml::Value) -> String {
             format!("{{ {} }}", fields.join(", "))
         }
         toml::Value::Array(a) => {
-            let items: Vec<String> = a.iter().map(|x| inline_table(x)).collect();
+            let items: Vec<String> = a.iter().map(inline_table).collect();
             format!("[{}]", items.join(", "))
         }
         other => other.to_string(),
