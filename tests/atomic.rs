@@ -7,18 +7,6 @@ use std::time::Duration;
 
 use common::TempDir;
 
-/// A small deterministic pseudo-random sequence (no extra crate for one test).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self, bound: u64) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (self.0 >> 33) % bound
-    }
-}
-
 #[test]
 fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
     let tmp = TempDir::new("kill");
@@ -35,7 +23,7 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
     };
     assert!(render("profiles/active.toml").status.success());
 
-    let mut rng = Lcg(0x5eed);
+    let mut rng = common::Lcg(0x5eed);
     let (mut killed_mid_run, runs) = (0, 150);
     for i in 0..runs {
         let profile = if i % 2 == 0 {
@@ -50,7 +38,7 @@ fn sigkill_at_random_points_leaves_the_old_or_the_new_render() {
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_micros(rng.next(3000)));
+        std::thread::sleep(Duration::from_micros(rng.below(3000)));
         // SIGKILL from a second process, as an OOM killer or CI timeout would.
         let _ = Command::new("kill")
             .args(["-KILL", &child.id().to_string()])

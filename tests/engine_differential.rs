@@ -14,15 +14,11 @@ use bao::Bao;
 use baogen::profile;
 use serde_json::{json, Value};
 
-/// A deterministic generator: the corpus is the same on every run, so a failure reproduces.
-struct Gen(u64);
+/// The corpus generator (deterministic, see `common::Lcg`).
+struct Gen(common::Lcg);
 impl Gen {
     fn below(&mut self, n: usize) -> usize {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
+        self.0.below(n as u64) as usize
     }
     fn pick<'a, T: ?Sized>(&mut self, items: &[&'a T]) -> &'a T {
         items[self.below(items.len())]
@@ -34,22 +30,7 @@ impl Gen {
 
 /// A minimal valid profile around one engine role given as TOML keys.
 fn profile_text(role: &str) -> String {
-    format!(
-        r#"profile = "demo"
-[listener.api]
-address = "0.0.0.0:8200"
-tls_disable = true
-unauthenticated_metrics = true
-[demo]
-[[demo.nodes]]
-name = "n0"
-[kubernetes_secrets]
-config = {{ kubernetes_host = "https://k8s.example:6443" }}
-[[kubernetes_secrets.roles]]
-name = "case"
-{role}
-"#
-    )
+    common::engine_profile("", "", &format!("name = \"case\"\n{role}"))
 }
 
 fn toml_string(s: &str) -> String {
@@ -317,7 +298,7 @@ fn mutate(g: &mut Gen, t: &str) -> String {
 #[test]
 fn name_templates_baogen_accepts_the_engine_accepts() {
     let Some(bao) = start() else { return };
-    let mut g = Gen(0x7e1a_7e00);
+    let mut g = Gen(common::Lcg(0x7e1a_7e00));
     let mut tally = Tally::new();
     for i in 0..2400 {
         let t = template(&mut g);
@@ -403,7 +384,7 @@ fn ttl_string(g: &mut Gen) -> String {
 #[test]
 fn ttls_baogen_accepts_the_engine_accepts_as_written_and_as_sent() {
     let Some(bao) = start() else { return };
-    let mut g = Gen(0x0071_1000);
+    let mut g = Gen(common::Lcg(0x0071_1000));
     let mut tally = Tally::new();
     for _ in 0..1500 {
         let (max, default) = (ttl_string(&mut g), ttl_string(&mut g));
@@ -428,7 +409,7 @@ fn ttls_baogen_accepts_the_engine_accepts_as_written_and_as_sent() {
 #[test]
 fn rules_and_selectors_baogen_accepts_the_engine_accepts() {
     let Some(bao) = start() else { return };
-    let mut g = Gen(0x5e1e_c700);
+    let mut g = Gen(common::Lcg(0x5e1e_c700));
     let mut tally = Tally::new();
     let list = |g: &mut Gen, items: &[&str]| -> Vec<String> {
         let mut v: Vec<String> = Vec::new();

@@ -319,21 +319,7 @@ fn apply_sh_writes_every_example_and_the_engine_reads_back_the_profile() {
 
 /// A minimal valid profile around one engine role.
 fn profile_with(config: &str, role: &str) -> String {
-    format!(
-        r#"profile = "demo"
-[listener.api]
-address = "0.0.0.0:8200"
-tls_disable = true
-unauthenticated_metrics = true
-[demo]
-[[demo.nodes]]
-name = "n0"
-[kubernetes_secrets]
-config = {{ kubernetes_host = "https://k8s.example:6443"{config} }}
-[[kubernetes_secrets.roles]]
-{role}
-"#
-    )
+    common::engine_profile(config, "", role)
 }
 
 struct Case {
@@ -548,7 +534,7 @@ fn cases() -> Vec<Case> {
             path: "wild",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"], "kubernetes_role_type": "ClusterRole", "generated_role_rules": r#"{"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}"#}),
             engine_accepts: true,
-            baogen_says: "grants '*' in a ClusterRole",
+            baogen_says: "grants a wildcard",
         },
         Case {
             what: "invalid namespace",

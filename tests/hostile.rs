@@ -551,19 +551,14 @@ fn render_never_deletes_a_file_it_did_not_write() {
         "VERIFY.md~",
         ".baogen.bak",
     ];
-    let mut seed = 0x9e3779b97f4a7c15u64;
+    let mut rng = common::Lcg(0x9e3779b97f4a7c15);
     for round in 0..12 {
         assert!(run_in(root, &["render", "p.toml", "--force"])
             .status
             .success());
         let mut chosen = Vec::new();
         for n in names {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            if (seed >> 33).is_multiple_of(3)
-                || chosen.is_empty() && n == names[round % names.len()]
-            {
+            if rng.below(3) == 0 || chosen.is_empty() && n == names[round % names.len()] {
                 chosen.push(n);
             }
         }

@@ -4,30 +4,16 @@
 //! without a usable host and port), and of credentials hidden anywhere in a profile, keys
 //! included. Each property states the rule and checks baogen's verdict against it.
 
+mod common;
+
 use std::path::Path;
 
 use baogen::profile;
 use proptest::prelude::*;
 
 fn profile_text(engine: &str, role: &str) -> String {
-    format!(
-        r#"profile = "demo"
-[listener.api]
-address = "0.0.0.0:8200"
-tls_disable = true
-unauthenticated_metrics = true
-[demo]
-[[demo.nodes]]
-name = "n0"
-[kubernetes_secrets]
-config = {{ kubernetes_host = "https://k8s.example:6443" }}
-{engine}
-[[kubernetes_secrets.roles]]
-name = "case"
-allowed_kubernetes_namespaces = ["ci"]
-{role}
-"#
-    )
+    let role = format!("name = \"case\"\nallowed_kubernetes_namespaces = [\"ci\"]\n{role}");
+    common::engine_profile("", engine, &role)
 }
 
 /// `Ok` when baogen accepts, else every message.

@@ -120,3 +120,40 @@ impl Drop for TempDir {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A minimal valid demo profile around engine roles: `config` is added to the engine config
+/// table (after `kubernetes_host`), `engine` are extra `[kubernetes_secrets]` keys, `roles` is
+/// the TOML of the roles' keys after one `[[kubernetes_secrets.roles]]` header.
+pub fn engine_profile(config: &str, engine: &str, roles: &str) -> String {
+    format!(
+        r#"profile = "demo"
+[listener.api]
+address = "0.0.0.0:8200"
+tls_disable = true
+unauthenticated_metrics = true
+[demo]
+[[demo.nodes]]
+name = "n0"
+[kubernetes_secrets]
+config = {{ kubernetes_host = "https://k8s.example:6443"{config} }}
+{engine}
+[[kubernetes_secrets.roles]]
+{roles}
+"#
+    )
+}
+
+/// A small deterministic pseudo-random sequence (no extra crate for test corpora): the same
+/// seed gives the same corpus on every run, so a failure reproduces.
+pub struct Lcg(pub u64);
+
+impl Lcg {
+    /// A number below `bound`.
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
