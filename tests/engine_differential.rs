@@ -125,12 +125,7 @@ impl Tally {
 fn start() -> Option<Bao> {
     let bin = common::tool("bao")?;
     let bao = Bao::start(&bin);
-    let enable = bao.call(
-        "POST",
-        "/v1/sys/mounts/kubernetes",
-        Some(r#"{"type":"kubernetes"}"#),
-    );
-    assert!(enable.status < 300, "{}", enable.text);
+    bao.enable_kubernetes();
     Some(bao)
 }
 

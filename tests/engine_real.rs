@@ -559,12 +559,7 @@ fn cases() -> Vec<Case> {
 fn baogen_refuses_every_role_the_engine_refuses_and_more() {
     let Some(bin) = bao_bin() else { return };
     let bao = Bao::start(&bin);
-    let enable = bao.call(
-        "POST",
-        "/v1/sys/mounts/kubernetes",
-        Some(r#"{"type":"kubernetes"}"#),
-    );
-    assert!(enable.status < 300, "{}", enable.text);
+    bao.enable_kubernetes();
     let tmp = common::TempDir::new("engine-verdicts");
     let mut report = Vec::new();
     for c in cases() {
@@ -648,12 +643,7 @@ fn a_valid_case_profile_is_accepted_by_both() {
     let p = profile::parse(&file, text.as_bytes()).unwrap_or_else(|d| panic!("{d:?}"));
     let role = &p.engine.as_ref().unwrap().roles[0];
     let bao = Bao::start(&bin);
-    let enable = bao.call(
-        "POST",
-        "/v1/sys/mounts/kubernetes",
-        Some(r#"{"type":"kubernetes"}"#),
-    );
-    assert!(enable.status < 300, "{}", enable.text);
+    bao.enable_kubernetes();
     let body = serde_json::to_string(&baogen::emit::engine::role_body(role)).unwrap();
     let w = bao.call("POST", "/v1/kubernetes/roles/ok", Some(&body));
     assert!(w.status < 300, "{}", w.text);

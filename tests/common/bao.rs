@@ -156,6 +156,16 @@ cluster_addr = "https://127.0.0.1:{cluster}"
         http(&self.addr, method, path, Some(&self.token), body)
     }
 
+    /// Mount the Kubernetes secrets engine at `kubernetes/`.
+    pub fn enable_kubernetes(&self) {
+        let enable = self.call(
+            "POST",
+            "/v1/sys/mounts/kubernetes",
+            Some(r#"{"type":"kubernetes"}"#),
+        );
+        assert!(enable.status < 300, "{}", enable.text);
+    }
+
     /// Fail on the warning OpenBao prints instead of refusing an unknown config key.
     pub fn assert_clean_log(&self) {
         let log = self.log_text();
