@@ -578,6 +578,8 @@ fn render_never_deletes_a_file_it_did_not_write() {
         for n in &chosen {
             assert!(stderr.contains(n), "{n} not listed: {stderr}");
         }
+        // At the profile's `output` key, where the directory came from.
+        assert!(stderr.contains("p.toml:5:10"), "{stderr}");
         assert_eq!(before, snapshot(root), "a refused render changed something");
         let c = run_in(root, &["check", "p.toml"]);
         assert_eq!(c.status.code(), Some(1));
