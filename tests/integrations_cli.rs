@@ -86,6 +86,7 @@ fn readme_shows_the_tested_snippets() {
     let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
     for (file, lang) in [
         ("pre-commit-config.yaml", "yaml"),
+        ("pre-commit-config-remote.yaml", "yaml"),
         ("helm3.sh", "sh"),
         ("helm4.sh", "sh"),
         ("kpt/openbao-pkg/Kptfile", "yaml"),

@@ -1,7 +1,8 @@
 //! The pre-commit hooks with the real `pre-commit` in a throwaway git repository: clean tree
 //! passes, a profile edited without re-rendering fails with the diff and the fix, a generated
-//! file edited by hand fails too. Both hooks: `baogen-check` (language rust: pre-commit runs
-//! `cargo install` on a clone of this repository) and `baogen-check-system`.
+//! file edited by hand fails too, also a staged `apply.sh` or role `.json` alone. The README's
+//! `repo: local` hook, and the remote form with both hooks: `baogen-check` (language rust:
+//! pre-commit runs `cargo install` on a clone of this repository) and `baogen-check-system`.
 
 mod common;
 mod integrations_support;
@@ -57,34 +58,62 @@ fn hook_repo(dir: &Path) -> String {
         .to_string()
 }
 
-/// A user's repository: the shipped active profile, rendered and committed, and the README's
-/// .pre-commit-config.yaml with its repo/rev pointed at `hook_repo` and the hook id chosen.
-fn user_repo(dir: &Path, hook_repo: &Path, rev: &str, hook: &str) {
+/// A user's repository: the shipped active profile and an engine profile (with its CA file),
+/// rendered and committed, and `config` as its .pre-commit-config.yaml.
+fn user_repo(dir: &Path, config: &str) {
     std::fs::create_dir_all(dir.join("profiles")).unwrap();
-    let profile = std::fs::read_to_string(common::root().join("profiles/active.toml")).unwrap();
+    let root = common::root();
+    let profile = std::fs::read_to_string(root.join("profiles/active.toml")).unwrap();
     std::fs::write(dir.join("profiles/active.toml"), profile).unwrap();
+    let engine = std::fs::read_to_string(root.join("profiles/examples/engine-reference.toml"))
+        .unwrap()
+        .replace(
+            "output = \"../../golden/examples/engine-reference\"",
+            "output = \"../golden/engine\"",
+        );
+    std::fs::write(dir.join("profiles/engine.toml"), engine).unwrap();
+    std::fs::copy(
+        root.join("profiles/examples/kubernetes-ca.crt"),
+        dir.join("profiles/kubernetes-ca.crt"),
+    )
+    .unwrap();
     let out = common::baogen()
-        .args(["render", "profiles/active.toml"])
+        .args(["render", "profiles/active.toml", "profiles/engine.toml"])
         .current_dir(dir)
         .output()
         .unwrap();
     assert_ok(&out, "baogen render");
-    let config = snippet("pre-commit-config.yaml")
-        .replace(
-            "https://github.com/baogen/baogen",
-            &hook_repo.display().to_string(),
-        )
-        .replace("rev: v0.1.0", &format!("rev: {rev}"))
-        .replace("id: baogen-check ", &format!("id: {hook} "));
     std::fs::write(dir.join(".pre-commit-config.yaml"), config).unwrap();
     git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", "rendered"]);
 }
 
+/// The README's remote-repository form with its URL and rev pointed at `hook_repo`.
+fn remote_config(hook_repo: &Path, rev: &str, hook: &str) -> String {
+    snippet("pre-commit-config-remote.yaml")
+        .replace(
+            "https://github.com/baogen/baogen",
+            &hook_repo.display().to_string(),
+        )
+        .replace("rev: v0.1.0", &format!("rev: {rev}"))
+        .replace("id: baogen-check ", &format!("id: {hook} "))
+}
+
 fn pre_commit(pre_commit: &Path, dir: &Path, home: &Path, path: &std::ffi::OsStr) -> Output {
+    pre_commit_run(pre_commit, dir, home, path, &["--all-files"])
+}
+
+fn pre_commit_run(
+    pre_commit: &Path,
+    dir: &Path,
+    home: &Path,
+    path: &std::ffi::OsStr,
+    extra: &[&str],
+) -> Output {
     Command::new(pre_commit)
-        .args(["run", "--all-files", "--color", "never"])
+        .args(["run", "--color", "never"])
+        .args(extra)
         .current_dir(dir)
         .env("PATH", path)
         .env("PRE_COMMIT_HOME", home)
@@ -132,6 +161,44 @@ fn scenario(pc: &Path, repo: &Path, home: &Path, path: &std::ffi::OsStr) {
         "{stdout}"
     );
     std::fs::write(&generated, text_before).unwrap();
+
+    // A hand edit of a generated file that is neither YAML nor HCL, staged alone, as a
+    // commit would carry it: the hook runs and fails.
+    for (file, edit) in [
+        (
+            "golden/engine/apply.sh",
+            "bao write sys/policies/acl/evil policy='path \"*\" { capabilities = [\"sudo\"] }'\n",
+        ),
+        (
+            "golden/engine/openbao/kubernetes-secrets/roles/sample-1.json",
+            " ",
+        ),
+    ] {
+        let generated = repo.join(file);
+        let before = std::fs::read_to_string(&generated).unwrap();
+        std::fs::write(&generated, format!("{before}{edit}")).unwrap();
+        git(repo, &["add", file]);
+        let out = pre_commit_run(pc, repo, home, path, &[]);
+        assert_failed(
+            &out,
+            &format!("pre-commit with a staged hand edit of {file}"),
+        );
+        let stdout = text(&out.stdout);
+        assert!(
+            stdout.contains(file.trim_start_matches("golden/engine/")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("baogen render profiles/engine.toml"),
+            "{stdout}"
+        );
+        std::fs::write(&generated, before).unwrap();
+        git(repo, &["add", file]);
+    }
+    assert_ok(
+        &pre_commit_run(pc, repo, home, path, &[]),
+        "pre-commit after restoring",
+    );
 }
 
 #[test]
@@ -147,9 +214,14 @@ fn pre_commit_hooks_catch_drift() {
     std::fs::create_dir_all(&hooks).unwrap();
     let rev = hook_repo(&hooks);
 
-    // language: system, with this build's baogen on PATH.
+    // The README's local hook (before a release), with this build's baogen on PATH.
+    let repo = tmp.path().join("local");
+    user_repo(&repo, &snippet("pre-commit-config.yaml"));
+    scenario(&pc, &repo, &home, &path_with(&[]));
+
+    // The remote form, language: system.
     let repo = tmp.path().join("system");
-    user_repo(&repo, &hooks, &rev, "baogen-check-system");
+    user_repo(&repo, &remote_config(&hooks, &rev, "baogen-check-system"));
     scenario(&pc, &repo, &home, &path_with(&[]));
 
     // language: rust. pre-commit runs `cargo install --bins --root ENV --path .`; a release
@@ -171,7 +243,7 @@ fn pre_commit_hooks_catch_drift() {
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(shim.join("cargo"), perms).unwrap();
     let repo = tmp.path().join("rust");
-    user_repo(&repo, &hooks, &rev, "baogen-check");
+    user_repo(&repo, &remote_config(&hooks, &rev, "baogen-check"));
     // No baogen of ours on PATH: the hook must use the one pre-commit built.
     let path = std::env::join_paths(
         std::iter::once(shim.clone()).chain(
