@@ -141,9 +141,99 @@ fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
         "{log}"
     );
     assert!(
-        log.contains("re-run with: baogen helm-post-render profiles/active.toml <"),
+        log.contains("baogen helm-post-render profiles/active.toml failed (exit 2)"),
         "{log}"
     );
+}
+
+/// Helm 4 renders a chart with a Secret through the plugin: whether baogen succeeds or fails,
+/// no file anywhere the plugin may write holds the Secret's value, and nothing it left is
+/// readable by other users.
+#[test]
+fn helm4_plugin_keeps_no_rendered_input_on_disk() {
+    let Some(helm) = common::tool("helm4") else {
+        return;
+    };
+    let secret = "c2VjcmV0LXZhbHVlLW5ldmVyLW9uLWRpc2s";
+    for (case, set) in [
+        ("ok", &[][..]),
+        ("fails", &["declareReplicationPort=true"][..]),
+    ] {
+        let ws = workspace(&format!("helm4-secret-{case}"));
+        std::fs::write(
+            ws.path().join("openbao-chart/templates/secret.yaml"),
+            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: unseal\n  namespace: openbao\ndata:\n  key: {secret}\n"),
+        )
+        .unwrap();
+        let tmp = ws.path().join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
+        let mut script = integrations_support::snippet("helm4.sh");
+        for s in set {
+            script = script.replacen(
+                "--namespace openbao",
+                &format!("--namespace openbao --set {s}"),
+                1,
+            );
+        }
+        let file = ws.path().join("helm4.run");
+        std::fs::write(&file, script).unwrap();
+        let bin = bin_dir_with(ws.path(), "helm", &helm);
+        let mut cmd = Command::new("sh");
+        cmd.arg("-eu")
+            .arg(&file)
+            .current_dir(ws.path())
+            .env("PATH", path_with(&[&bin]))
+            .env("TMPDIR", &tmp)
+            .env_remove("BAOGEN_HELM_LOG_DIR");
+        helm_env(&mut cmd, ws.path());
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.success(), case == "ok", "{}", text(&out.stderr));
+        if case == "ok" {
+            assert!(
+                text(&out.stdout).contains(secret),
+                "the Secret passes through"
+            );
+        }
+        let mut left = Vec::new();
+        walk_files(&tmp, &mut left);
+        for f in &left {
+            let content = std::fs::read(f).unwrap_or_default();
+            assert!(
+                !String::from_utf8_lossy(&content).contains(secret),
+                "{} holds the chart's Secret",
+                f.display()
+            );
+            let mode = std::os::unix::fs::PermissionsExt::mode(
+                &std::fs::metadata(f).unwrap().permissions(),
+            );
+            assert_eq!(
+                mode & 0o077,
+                0,
+                "{} is readable by others ({mode:o})",
+                f.display()
+            );
+        }
+        if case == "fails" {
+            let log = left
+                .iter()
+                .find(|f| f.ends_with("error.log"))
+                .expect("the error log");
+            assert!(std::fs::read_to_string(log).unwrap().contains("8202"));
+        } else {
+            assert!(left.is_empty(), "left behind after success: {left:?}");
+        }
+    }
+}
+
+/// Every file and directory below `dir`.
+fn walk_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            walk_files(&p, out);
+        }
+        out.push(p);
+    }
 }
 
 #[test]
