@@ -265,6 +265,44 @@ fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
 
 const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";
 
+/// The patch note says what was added and what was already there; a StatefulSet that already
+/// has everything passes through byte for byte.
+#[test]
+fn the_patch_note_tells_what_was_added_and_what_was_there() {
+    let ws = workspace("helm-notes");
+    let env = |name: &str, field: &str| {
+        format!("            - name: {name}\n              valueFrom:\n                fieldRef:\n                  fieldPath: {field}\n")
+    };
+    let ns = env("BAO_K8S_NAMESPACE", "metadata.namespace");
+    let pod = env("BAO_K8S_POD_NAME", "metadata.name");
+    let port = "          ports:\n            - containerPort: 8202\n              name: https-metrics\n              protocol: TCP\n";
+    let sts = |env: &str, ports: &str| {
+        let env = if env.is_empty() {
+            String::new()
+        } else {
+            format!("          env:\n{env}")
+        };
+        format!("{STS}{ports}{env}")
+    };
+    let cases = [
+        (sts("", ""), "added container port 8202 (https-metrics), env BAO_K8S_NAMESPACE, env BAO_K8S_POD_NAME", true),
+        (sts(&ns, ""), "added container port 8202 (https-metrics), env BAO_K8S_POD_NAME; already there: env BAO_K8S_NAMESPACE", true),
+        (sts(&format!("{ns}{pod}"), port), "already has container port 8202 (https-metrics), env BAO_K8S_NAMESPACE, env BAO_K8S_POD_NAME; left unchanged", false),
+    ];
+    for (input, note, changed) in cases {
+        let out = post_render(ws.path(), "profiles/active.toml", &input);
+        assert_ok(&out, "helm-post-render");
+        let err = text(&out.stderr);
+        assert!(err.contains(note), "{note:?} not in:\n{err}");
+        let stdout = text(&out.stdout);
+        assert_eq!(
+            stdout.starts_with(&format!("---\n{input}")),
+            !changed,
+            "{stdout}"
+        );
+    }
+}
+
 #[test]
 fn bad_input_is_an_error_with_nothing_on_stdout() {
     let ws = workspace("helm-bad");

@@ -39,8 +39,8 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
     let mut notes = Vec::new();
     let at = super::find_statefulset(&p, docs.iter().map(|d| &d.value));
     match super::patch_statefulset(&p, at.map(|i| &mut docs[i].value))? {
-        StatefulSetPatch::Patched(note) => {
-            docs[at.expect("patched a found object")].changed = true;
+        StatefulSetPatch::Patched { note, changed } => {
+            docs[at.expect("patched a found object")].changed = changed;
             notes.push(note);
         }
         StatefulSetPatch::NotFound(note) => notes.push(format!("warning: {note}")),

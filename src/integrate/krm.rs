@@ -184,7 +184,7 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
     let mut notes = Vec::new();
     let at = super::find_statefulset(&p, items.iter());
     match super::patch_statefulset(&p, at.map(|i| &mut items[i]))? {
-        StatefulSetPatch::Patched(n) => notes.push(("info", n)),
+        StatefulSetPatch::Patched { note, .. } => notes.push(("info", note)),
         StatefulSetPatch::NotFound(n) => notes.push(("warning", n)),
     }
 

@@ -114,7 +114,12 @@ impl std::fmt::Display for Identity {
 /// What happened to the OpenBao StatefulSet of the stream.
 #[derive(Debug, PartialEq, Eq)]
 pub enum StatefulSetPatch {
-    Patched(String),
+    /// What was added and what was already there; `changed` is false when the StatefulSet
+    /// already had everything (it then passes through untouched).
+    Patched {
+        note: String,
+        changed: bool,
+    },
     NotFound(String),
 }
 
@@ -166,6 +171,7 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
             "{where_} has no container named `{container_name}`, so it was not patched; set openbao.container in the profile"
         )));
     };
+    let (mut added, mut kept) = (Vec::new(), Vec::new());
     if let Some(m) = &p.metrics_listener {
         let (port, port_name) = (m.address.port, p.scrape.port_name.as_str());
         let ports = ensure_array(container, "ports", &where_)?;
@@ -186,8 +192,12 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
             }
             present |= num == Some(port.into());
         }
-        if !present {
+        let what = format!("container port {port} ({port_name})");
+        if present {
+            kept.push(what);
+        } else {
             ports.push(json!({"containerPort": port, "name": port_name, "protocol": "TCP"}));
+            added.push(what);
         }
     }
     let env = ensure_array(container, "env", &where_)?;
@@ -196,23 +206,35 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
         ("BAO_K8S_POD_NAME", "metadata.name"),
     ] {
         let want = json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field}}});
+        let what = format!("env {name}");
         match env
             .iter_mut()
             .find(|e| e.get("name").and_then(Value::as_str) == Some(name))
         {
-            Some(e) => *e = want,
-            None => env.push(want),
+            Some(e) if *e == want => kept.push(what),
+            Some(e) => {
+                *e = want;
+                added.push(format!("{what} (replacing the chart's value)"));
+            }
+            None => {
+                env.push(want);
+                added.push(what);
+            }
         }
     }
-    Ok(StatefulSetPatch::Patched(format!(
-        "patched {where_}: Downward API env BAO_K8S_NAMESPACE and BAO_K8S_POD_NAME{}",
-        p.metrics_listener
-            .as_ref()
-            .map_or(String::new(), |m| format!(
-                " and container port {} ({})",
-                m.address.port, p.scrape.port_name
-            ))
-    )))
+    let note = match (added.is_empty(), kept.is_empty()) {
+        (true, _) => format!("{where_} already has {}; left unchanged", kept.join(", ")),
+        (false, true) => format!("patched {where_}: added {}", added.join(", ")),
+        (false, false) => format!(
+            "patched {where_}: added {}; already there: {}",
+            added.join(", "),
+            kept.join(", ")
+        ),
+    };
+    Ok(StatefulSetPatch::Patched {
+        note,
+        changed: !added.is_empty(),
+    })
 }
 
 fn ensure_array<'a>(
