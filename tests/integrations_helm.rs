@@ -115,7 +115,7 @@ fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
     for source in [
         "# Source: openbao/templates/server-statefulset.yaml",
         "# Source: openbao/templates/server-test.yaml",
-        "# Source: baogen/servicemonitor-openbao-active-metrics.yaml",
+        "# Source: baogen/openbao/servicemonitor-openbao-active-metrics.yaml",
     ] {
         assert!(stdout.contains(source), "{source} missing:\n{stdout}");
     }

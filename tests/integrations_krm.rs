@@ -11,45 +11,47 @@ use integrations_support::*;
 
 const STS: &str = "# the chart's StatefulSet, kept with its comments\napiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao # the server\n          image: quay.io/openbao/openbao:2.7.2\n";
 
-/// The README's kpt package plus a profile and a StatefulSet, in a workspace.
-fn kpt_workspace(tag: &str) -> common::TempDir {
-    let ws = workspace(tag);
-    let pkg = ws.path().join("openbao-pkg");
-    common::copy_tree(
-        &common::root().join("integrations/examples/kpt/openbao-pkg"),
-        &pkg,
-    );
-    std::fs::create_dir_all(pkg.join("profiles")).unwrap();
-    std::fs::copy(
-        ws.path().join("profiles/active.toml"),
-        pkg.join("profiles/active.toml"),
-    )
-    .unwrap();
+/// A fresh clone with the chart's StatefulSet added to the README's kpt package, as a user's
+/// package holds it; the package directory.
+fn kpt_clone(tag: &str) -> (common::TempDir, std::path::PathBuf) {
+    let clone = fresh_clone(tag);
+    let pkg = clone.path().join("integrations/examples/kpt/openbao-pkg");
     std::fs::write(pkg.join("statefulset.yaml"), STS).unwrap();
-    ws
+    (clone, pkg)
 }
 
+/// Every file below the package's `baogen/` directory, relative to it.
 fn package_files(pkg: &Path) -> Vec<String> {
-    let mut files: Vec<String> = std::fs::read_dir(pkg.join("baogen"))
-        .map(|d| {
-            d.flatten()
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
+    fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if e.path().is_dir() {
+                walk(base, &e.path(), out);
+            } else {
+                out.push(e.path().strip_prefix(base).unwrap().display().to_string());
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&pkg.join("baogen"), &pkg.join("baogen"), &mut files);
     files.sort();
     files
 }
 
+/// The package's profile has engine roles in two namespaces: each object has its own file,
+/// namespace included, so kpt never sees two resources at one path.
 fn check_package(pkg: &Path) {
     assert_eq!(
         package_files(pkg),
         [
-            "prometheusrule-openbao-metrics-alerts.yaml",
-            "role-openbao-service-registration.yaml",
-            "rolebinding-openbao-service-registration.yaml",
-            "service-openbao-active-metrics.yaml",
-            "servicemonitor-openbao-active-metrics.yaml",
+            "ci/role-openbao-kubernetes-secrets.yaml",
+            "ci/rolebinding-openbao-kubernetes-secrets.yaml",
+            "openbao/prometheusrule-openbao-metrics-alerts.yaml",
+            "openbao/role-openbao-service-registration.yaml",
+            "openbao/rolebinding-openbao-service-registration.yaml",
+            "openbao/service-openbao-active-metrics.yaml",
+            "openbao/servicemonitor-openbao-active-metrics.yaml",
+            "web/role-openbao-kubernetes-secrets.yaml",
+            "web/rolebinding-openbao-kubernetes-secrets.yaml",
         ]
     );
     let sts = std::fs::read_to_string(pkg.join("statefulset.yaml")).unwrap();
@@ -62,21 +64,19 @@ fn kpt_fn_render_upserts_into_stable_files() {
     let Some(kpt) = common::tool("kpt") else {
         return;
     };
-    let ws = kpt_workspace("kpt-render");
+    let (clone, pkg) = kpt_clone("kpt-render");
     let path = path_with(&[kpt.parent().unwrap()]);
-    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    let cwd = pkg.parent().unwrap();
+    let out = run_clone_snippet(clone.path(), cwd, "kpt/render.sh", &path);
     assert_ok(&out, "the README's kpt fn render snippet");
-    let pkg = ws.path().join("openbao-pkg");
     check_package(&pkg);
-    let first =
-        std::fs::read_to_string(pkg.join("baogen/service-openbao-active-metrics.yaml")).unwrap();
+    let service = pkg.join("baogen/openbao/service-openbao-active-metrics.yaml");
+    let first = std::fs::read_to_string(&service).unwrap();
     // A second run replaces, never duplicates.
-    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    let out = run_clone_snippet(clone.path(), cwd, "kpt/render.sh", &path);
     assert_ok(&out, "the second kpt fn render");
     check_package(&pkg);
-    let second =
-        std::fs::read_to_string(pkg.join("baogen/service-openbao-active-metrics.yaml")).unwrap();
-    assert_eq!(first, second);
+    assert_eq!(first, std::fs::read_to_string(&service).unwrap());
     let sts = std::fs::read_to_string(pkg.join("statefulset.yaml")).unwrap();
     assert_eq!(sts.matches("BAO_K8S_POD_NAME").count(), 1, "{sts}");
 }
@@ -86,11 +86,11 @@ fn kpt_fn_eval_exec() {
     let Some(kpt) = common::tool("kpt") else {
         return;
     };
-    let ws = kpt_workspace("kpt-eval");
+    let (clone, pkg) = kpt_clone("kpt-eval");
     let path = path_with(&[kpt.parent().unwrap()]);
-    let out = run_snippet(ws.path(), "kpt/eval.sh", &path, &[]);
+    let out = run_clone_snippet(clone.path(), pkg.parent().unwrap(), "kpt/eval.sh", &path);
     assert_ok(&out, "the README's kpt fn eval snippet");
-    check_package(&ws.path().join("openbao-pkg"));
+    check_package(&pkg);
 }
 
 #[test]
@@ -98,51 +98,57 @@ fn kpt_shows_the_error_and_fails_on_a_bad_profile() {
     let Some(kpt) = common::tool("kpt") else {
         return;
     };
-    let ws = kpt_workspace("kpt-bad");
-    let pkg = ws.path().join("openbao-pkg");
+    let (clone, pkg) = kpt_clone("kpt-bad");
     std::fs::write(
-        pkg.join("profiles/active.toml"),
+        pkg.join("profiles/openbao.toml"),
         "profile = \"active\"\nbogus = 1\n",
     )
     .unwrap();
     let path = path_with(&[kpt.parent().unwrap()]);
-    let out = run_snippet(ws.path(), "kpt/render.sh", &path, &[]);
+    let out = run_clone_snippet(clone.path(), pkg.parent().unwrap(), "kpt/render.sh", &path);
     assert_failed(&out, "kpt fn render with a broken profile");
     let all = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert!(all.contains("unknown field `bogus`"), "{all}");
     assert!(package_files(&pkg).is_empty(), "nothing written on failure");
 }
 
+/// The README's kustomize snippet, from a fresh clone, run from the repository root and from
+/// its own directory alike.
 #[test]
 fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
     let Some(kubectl) = common::tool("kubectl") else {
         return;
     };
-    let ws = workspace("kustomize");
-    common::copy_tree(
-        &common::root().join("integrations/examples/kustomize/openbao-overlay"),
-        &ws.path().join("openbao-overlay"),
-    );
+    let clone = fresh_clone("kustomize");
     let path = path_with(&[kubectl.parent().unwrap()]);
-    let out = run_snippet(ws.path(), "kustomize/build.sh", &path, &[]);
-    assert_ok(&out, "the README's kubectl kustomize snippet");
-    let objs = objects(&text(&out.stdout));
-    let mut kinds = kinds(&objs);
-    kinds.sort();
-    assert_eq!(
-        kinds,
-        [
-            "PrometheusRule/openbao-metrics-alerts",
-            "Role/openbao-service-registration",
-            "RoleBinding/openbao-service-registration",
-            "Service/openbao-active-metrics",
-            "ServiceMonitor/openbao-active-metrics",
-        ]
-    );
+    let own_dir = clone.path().join("integrations/examples/kustomize");
+    for cwd in [clone.path(), own_dir.as_path()] {
+        let out = run_clone_snippet(clone.path(), cwd, "kustomize/build.sh", &path);
+        assert_ok(
+            &out,
+            &format!(
+                "the README's kubectl kustomize snippet from {}",
+                cwd.display()
+            ),
+        );
+        let objs = objects(&text(&out.stdout));
+        let mut kinds = kinds(&objs);
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                "PrometheusRule/openbao-metrics-alerts",
+                "Role/openbao-service-registration",
+                "RoleBinding/openbao-service-registration",
+                "Service/openbao-active-metrics",
+                "ServiceMonitor/openbao-active-metrics",
+            ]
+        );
+    }
 
     // A missing profile: kustomize fails and shows baogen's error.
-    std::fs::remove_file(ws.path().join("profiles/active.toml")).unwrap();
-    let out = run_snippet(ws.path(), "kustomize/build.sh", &path, &[]);
+    std::fs::remove_file(clone.path().join("profiles/active.toml")).unwrap();
+    let out = run_clone_snippet(clone.path(), clone.path(), "kustomize/build.sh", &path);
     assert_failed(&out, "kubectl kustomize with a missing profile");
     let err = text(&out.stderr);
     assert!(err.contains("cannot read the profile"), "{err}");

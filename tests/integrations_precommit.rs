@@ -7,7 +7,7 @@
 mod common;
 mod integrations_support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use integrations_support::*;
@@ -33,22 +33,7 @@ fn git(dir: &Path, args: &[&str]) -> Output {
 /// This working tree (tracked and untracked files, not ignored ones) committed into a fresh
 /// repository, so the hook under test is the one in the working tree, not the last commit.
 fn hook_repo(dir: &Path) -> String {
-    let root = common::root();
-    let files = Command::new("git")
-        .args(["ls-files", "-co", "--exclude-standard", "-z"])
-        .current_dir(&root)
-        .output()
-        .unwrap();
-    assert_ok(&files, "git ls-files");
-    for f in files.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
-        let rel = PathBuf::from(String::from_utf8_lossy(f).into_owned());
-        let (from, to) = (root.join(&rel), dir.join(&rel));
-        if from.is_symlink() || !from.is_file() {
-            continue;
-        }
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&from, &to).unwrap();
-    }
+    copy_checkout(dir);
     git(dir, &["init", "-q"]);
     git(dir, &["add", "-A"]);
     git(dir, &["commit", "-qm", "baogen"]);

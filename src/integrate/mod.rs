@@ -96,9 +96,16 @@ impl Identity {
             }
     }
 
-    /// A file name for this object, stable across runs.
+    /// A file path for this object, stable across runs and unique per object: `KIND-NAME.yaml`
+    /// for a cluster-scoped object, `NAMESPACE/KIND-NAME.yaml` for a namespaced one (a Role
+    /// of the same name in two namespaces gets two files; a namespace has no `.`, so it never
+    /// names a file).
     pub fn file_name(&self) -> String {
-        format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name)
+        let file = format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name);
+        match &self.namespace {
+            Some(ns) => format!("{ns}/{file}"),
+            None => file,
+        }
     }
 }
 

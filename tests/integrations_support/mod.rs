@@ -26,6 +26,45 @@ pub fn workspace(tag: &str) -> TempDir {
     dir
 }
 
+/// Copy this working tree's files (tracked and untracked, not ignored: what a fresh clone of
+/// the commit being made holds) into `dir`.
+pub fn copy_checkout(dir: &Path) {
+    let root = common::root();
+    let files = Command::new("git")
+        .args(["ls-files", "-co", "--exclude-standard", "-z"])
+        .current_dir(&root)
+        .output()
+        .unwrap();
+    assert_ok(&files, "git ls-files");
+    for f in files.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
+        let rel = PathBuf::from(String::from_utf8_lossy(f).into_owned());
+        let (from, to) = (root.join(&rel), dir.join(&rel));
+        if from.is_symlink() || !from.is_file() {
+            continue;
+        }
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&from, &to).unwrap();
+    }
+}
+
+/// A fresh copy of the repository, as a new user clones it.
+pub fn fresh_clone(tag: &str) -> TempDir {
+    let dir = TempDir::new(tag);
+    copy_checkout(dir.path());
+    dir
+}
+
+/// Run a README snippet of the copy `clone` (integrations/examples/REL) from `cwd`.
+pub fn run_clone_snippet(clone: &Path, cwd: &Path, rel: &str, path: &std::ffi::OsStr) -> Output {
+    Command::new("sh")
+        .arg("-eu")
+        .arg(clone.join("integrations/examples").join(rel))
+        .current_dir(cwd)
+        .env("PATH", path)
+        .output()
+        .expect("sh runs")
+}
+
 /// The directory holding this build's `baogen`.
 pub fn baogen_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_baogen"))

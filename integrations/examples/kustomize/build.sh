@@ -1,2 +1,3 @@
-KUSTOMIZE_PLUGIN_HOME="$PWD/integrations/kustomize-plugin" \
-  kubectl kustomize --enable-alpha-plugins openbao-overlay
+here=$(cd "$(dirname "$0")" && pwd)
+KUSTOMIZE_PLUGIN_HOME="$here/../../kustomize-plugin" \
+  kubectl kustomize --enable-alpha-plugins "$here/openbao-overlay"
