@@ -1,5 +1,6 @@
 //! Helm post-renderer with the real Helm 3 (`--post-renderer PATH`) and Helm 4 (the
-//! `postrenderer/v1` plugin in integrations/helm-plugin), against tests/fixtures/openbao-chart.
+//! `postrenderer/v1` plugin in integrations/helm-plugin), against the official OpenBao chart
+//! (../shared/charts/openbao-0.29.2.tgz, unchanged).
 
 mod common;
 mod integrations_support;
@@ -56,7 +57,6 @@ fn helm3_post_renderer_adds_objects_and_patches_the_statefulset() {
     let kinds = kinds(&objs);
     for want in [
         "Service/openbao",
-        "Service/openbao-active",
         "StatefulSet/openbao",
         "Service/openbao-active-metrics",
         "ServiceMonitor/openbao-active-metrics",
@@ -72,28 +72,176 @@ fn helm3_post_renderer_adds_objects_and_patches_the_statefulset() {
     assert_patched(&objs);
 }
 
+/// `helm template` of the official chart with baogen as Helm 3's post-renderer.
+fn official(
+    helm: &Path,
+    ws: &Path,
+    release: &str,
+    profile: &str,
+    set: &[&str],
+) -> std::process::Output {
+    let chart = official_chart().expect("checked by the caller");
+    let mut cmd = Command::new(helm);
+    cmd.args(["template", release])
+        .arg(&chart)
+        .args(["--namespace", "openbao"]);
+    for s in set {
+        cmd.args(["--set", s]);
+    }
+    cmd.args(["--post-renderer", env!("CARGO_BIN_EXE_baogen")])
+        .args([
+            "--post-renderer-args",
+            "helm-post-render",
+            "--post-renderer-args",
+            profile,
+        ])
+        .current_dir(ws);
+    helm_env(&mut cmd, ws);
+    cmd.output().unwrap()
+}
+
+/// The shipped profiles work with the official chart as they are: the chart declares 8202 as
+/// its replication port `https-rep`, and baogen scrapes it by number.
 #[test]
-fn helm3_refuses_the_charts_replication_port_and_shows_why() {
-    let Some(helm) = common::tool("helm3") else {
+fn the_shipped_profiles_work_with_the_official_chart() {
+    let (Some(helm), Some(_)) = (common::tool("helm3"), official_chart()) else {
         return;
     };
-    let ws = workspace("helm3-port");
-    let out = helm_snippet(
-        &helm,
-        ws.path(),
-        "helm3.sh",
-        &["declareReplicationPort=true"],
-    );
-    assert_failed(&out, "helm3 with the chart's 8202 rep port");
-    let err = text(&out.stderr);
+    let ws = workspace("helm-official");
+    std::fs::write(
+        ws.path().join("profiles/all-node.toml"),
+        std::fs::read_to_string(common::root().join("profiles/all-node.toml")).unwrap(),
+    )
+    .unwrap();
+    for (profile, set) in [
+        ("profiles/active.toml", &[][..]),
+        (
+            "profiles/all-node.toml",
+            &["server.ha.enabled=true", "server.ha.raft.enabled=true"][..],
+        ),
+    ] {
+        let out = official(&helm, ws.path(), "openbao", profile, set);
+        assert_ok(&out, &format!("the official chart with {profile}"));
+        let objs = objects(&text(&out.stdout));
+        let c = openbao_container(&objs);
+        let ports: Vec<(u64, &str)> = c["ports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p["containerPort"].as_u64().unwrap(),
+                    p["name"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert!(
+            ports.contains(&(8202, "http-rep")) || ports.contains(&(8202, "https-rep")),
+            "{ports:?}"
+        );
+        assert_eq!(
+            ports.iter().filter(|(n, _)| *n == 8202).count(),
+            1,
+            "{ports:?}"
+        );
+        // (Helm 3 shows no post-renderer stderr on success; the note is checked below.)
+        if profile.contains("all-node") {
+            let pm = objs.iter().find(|o| o["kind"] == "PodMonitor").unwrap();
+            assert_eq!(pm["spec"]["podMetricsEndpoints"][0]["portNumber"], 8202);
+        } else {
+            let svc = objs
+                .iter()
+                .find(|o| {
+                    o["metadata"]["name"] == "openbao-active-metrics" && o["kind"] == "Service"
+                })
+                .unwrap();
+            assert_eq!(svc["spec"]["ports"][0]["targetPort"], 8202);
+        }
+    }
+}
+
+/// The patch note on the official chart's render (Helm 3 hides it on success): the chart sets
+/// the Downward API env itself and declares 8202 as its replication port.
+#[test]
+fn the_patch_note_on_the_official_chart_says_what_was_already_there() {
+    let (Some(helm), Some(chart)) = (common::tool("helm3"), official_chart()) else {
+        return;
+    };
+    let ws = workspace("helm-official-note");
+    let mut cmd = Command::new(&helm);
+    cmd.args(["template", "openbao"])
+        .arg(&chart)
+        .args(["--namespace", "openbao"]);
+    helm_env(&mut cmd, ws.path());
+    let rendered = cmd.output().unwrap();
+    assert_ok(&rendered, "helm template");
+    let out = post_render(ws.path(), "profiles/active.toml", &text(&rendered.stdout));
+    assert_ok(&out, "helm-post-render");
+    let note = text(&out.stderr);
     assert!(
-        err.contains("already declares container port 8202 as `openbao-rep`"),
-        "{err}"
+        note.contains("StatefulSet openbao/openbao already has container port 8202 (as `http-rep`, scraped by number), env BAO_K8S_NAMESPACE, env BAO_K8S_POD_NAME; left unchanged"),
+        "{note}"
     );
-    assert!(
-        text(&out.stdout).trim().is_empty(),
-        "nothing on stdout on failure"
-    );
+}
+
+/// What the official chart can get wrong against a profile: each is exit 2, nothing on
+/// stdout, and an error naming the values.yaml or profile key that fixes it.
+#[test]
+fn the_official_charts_mistakes_are_refused_with_the_key_to_change() {
+    let (Some(helm), Some(_)) = (common::tool("helm3"), official_chart()) else {
+        return;
+    };
+    let ws = workspace("helm-official-bad");
+    std::fs::write(
+        ws.path().join("profiles/labels.toml"),
+        std::fs::read_to_string(common::root().join("profiles/active.toml"))
+            .unwrap()
+            .replace(
+                "\"app.kubernetes.io/instance\" = \"openbao\"",
+                "\"app.kubernetes.io/instance\" = \"bao\"",
+            ),
+    )
+    .unwrap();
+    let cases: [(&str, &str, &[&str], &[&str]); 3] = [
+        (
+            "openbao",
+            "profiles/active.toml",
+            &["serverTelemetry.serviceMonitor.enabled=true"],
+            &[
+                "ServiceMonitor openbao/openbao",
+                "serverTelemetry.serviceMonitor.enabled=false",
+            ],
+        ),
+        (
+            "vault",
+            "profiles/active.toml",
+            &[],
+            &[
+                "no StatefulSet openbao/openbao",
+                "found: openbao/vault",
+                "openbao.statefulset",
+            ],
+        ),
+        (
+            "openbao",
+            "profiles/labels.toml",
+            &[],
+            &[
+                "app.kubernetes.io/instance=bao",
+                "openbao.pod_labels",
+                "server.extraLabels",
+            ],
+        ),
+    ];
+    for (release, profile, set, want) in cases {
+        let out = official(&helm, ws.path(), release, profile, set);
+        assert_failed(&out, &format!("{release} {profile} {set:?}"));
+        assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+        let err = text(&out.stderr);
+        for w in want {
+            assert!(err.contains(w), "{w:?} not in:\n{err}");
+        }
+    }
 }
 
 #[test]
@@ -114,7 +262,7 @@ fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
     // chart's files keep theirs, baogen's objects get their own names.
     for source in [
         "# Source: openbao/templates/server-statefulset.yaml",
-        "# Source: openbao/templates/server-test.yaml",
+        "# Source: openbao/templates/tests/server-test.yaml",
         "# Source: baogen/openbao/servicemonitor-openbao-active-metrics.yaml",
     ] {
         assert!(stdout.contains(source), "{source} missing:\n{stdout}");
@@ -127,9 +275,9 @@ fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
         &helm,
         ws.path(),
         "helm4.sh",
-        &["declareReplicationPort=true"],
+        &["serverTelemetry.serviceMonitor.enabled=true"],
     );
-    assert_failed(&out, "helm4 with the chart's 8202 rep port");
+    assert_failed(&out, "helm4 with the chart's own ServiceMonitor");
     assert!(
         text(&out.stderr).contains("baogen"),
         "{}",
@@ -137,7 +285,7 @@ fn helm4_plugin_keeps_helm_annotations_and_points_to_the_log_on_failure() {
     );
     let log = std::fs::read_to_string(ws.path().join("helm-log/error.log")).unwrap();
     assert!(
-        log.contains("already declares container port 8202"),
+        log.contains("serverTelemetry.serviceMonitor.enabled=false"),
         "{log}"
     );
     assert!(
@@ -155,19 +303,24 @@ fn helm4_plugin_keeps_no_rendered_input_on_disk() {
         return;
     };
     let secret = "c2VjcmV0LXZhbHVlLW5ldmVyLW9uLWRpc2s";
+    // The chart's own extraObjects value renders the Secret.
+    let extra = format!("'extraObjects=[{{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{{\"name\":\"unseal\",\"namespace\":\"openbao\"}},\"data\":{{\"key\":\"{secret}\"}}}}]'");
     for (case, set) in [
         ("ok", &[][..]),
-        ("fails", &["declareReplicationPort=true"][..]),
+        (
+            "fails",
+            &["serverTelemetry.serviceMonitor.enabled=true"][..],
+        ),
     ] {
         let ws = workspace(&format!("helm4-secret-{case}"));
-        std::fs::write(
-            ws.path().join("openbao-chart/templates/secret.yaml"),
-            format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: unseal\n  namespace: openbao\ndata:\n  key: {secret}\n"),
-        )
-        .unwrap();
         let tmp = ws.path().join("tmp");
         std::fs::create_dir_all(&tmp).unwrap();
         let mut script = integrations_support::snippet("helm4.sh");
+        script = script.replacen(
+            "--namespace openbao",
+            &format!("--namespace openbao --set-json {extra}"),
+            1,
+        );
         for s in set {
             script = script.replacen(
                 "--namespace openbao",
@@ -218,7 +371,9 @@ fn helm4_plugin_keeps_no_rendered_input_on_disk() {
                 .iter()
                 .find(|f| f.ends_with("error.log"))
                 .expect("the error log");
-            assert!(std::fs::read_to_string(log).unwrap().contains("8202"));
+            assert!(std::fs::read_to_string(log)
+                .unwrap()
+                .contains("ServiceMonitor"));
         } else {
             assert!(left.is_empty(), "left behind after success: {left:?}");
         }
@@ -239,19 +394,24 @@ fn walk_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 #[test]
 fn helm4_plugin_passes_hooks_through_with_their_annotation() {
     // What Helm 4 pipes to the plugin, byte for byte, survives except the patched StatefulSet.
-    let input = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  namespace: openbao\n  annotations:\n    \"helm.sh/hook\": test\n    postrenderer.helm.sh/postrender-filename: 'openbao/templates/server-test.yaml'\nspec: {}\n";
+    let hook = "---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  namespace: openbao\n  annotations:\n    \"helm.sh/hook\": test\n    postrenderer.helm.sh/postrender-filename: 'openbao/templates/server-test.yaml'\nspec: {}\n";
+    let input = format!("{hook}---\n{STS}");
+    let input = input.as_str();
     let ws = workspace("helm4-hook");
     let out = post_render(ws.path(), "profiles/active.toml", input);
     assert_ok(&out, "helm-post-render");
     let stdout = text(&out.stdout);
-    assert!(stdout.starts_with(input), "{stdout}");
-    for o in objects(&stdout) {
+    assert!(stdout.starts_with(hook), "{stdout}");
+    for o in objects(&stdout)
+        .iter()
+        .filter(|o| o["kind"] != "StatefulSet")
+    {
         assert!(
             o["metadata"]["annotations"]["postrenderer.helm.sh/postrender-filename"].is_string(),
             "{o}"
         );
     }
-    assert!(text(&out.stderr).contains("warning: no StatefulSet openbao/openbao"));
+    assert!(text(&out.stderr).contains("patched StatefulSet openbao/openbao"));
 }
 
 fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
@@ -263,7 +423,7 @@ fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
     )
 }
 
-const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";
+const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: openbao\n        app.kubernetes.io/instance: openbao\n        component: server\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";
 
 /// The patch note says what was added and what was already there; a StatefulSet that already
 /// has everything passes through byte for byte.

@@ -38,12 +38,15 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
 
     let mut notes = Vec::new();
     let at = super::find_statefulset(&p, docs.iter().map(|d| &d.value));
+    let values: Vec<&Value> = docs.iter().map(|d| &d.value).collect();
+    super::chart::check(&p, &values, at)?;
     match super::patch_statefulset(&p, at.map(|i| &mut docs[i].value))? {
         StatefulSetPatch::Patched { note, changed } => {
             docs[at.expect("patched a found object")].changed = changed;
             notes.push(note);
         }
-        StatefulSetPatch::NotFound(note) => notes.push(format!("warning: {note}")),
+        // The StatefulSet is there (checked above) but not its container.
+        StatefulSetPatch::NotFound(note) => return Err(Error::Message(note)),
     }
 
     // Helm 4 names a document's `# Source:` after this annotation; without it baogen's

@@ -3,6 +3,7 @@
 //! computes its whole output in memory and returns it; the CLI writes it only on success, so
 //! a failure never leaves a half-written or empty stream behind.
 
+mod chart;
 pub mod helm;
 pub mod krm;
 pub mod stream;
@@ -152,9 +153,9 @@ fn is_openbao_statefulset(p: &Profile, v: &Value) -> bool {
 }
 
 /// Give the OpenBao container of the stream's StatefulSet the Downward API env service
-/// registration reads and, with a metrics-only listener, the metrics container port.
-/// Refuses when the metrics port is already declared under another name (the OpenBao chart
-/// declares 8202 as its `*-rep` port).
+/// registration reads and, with a metrics-only listener, the metrics container port (unless
+/// the container declares that port number already, under any name). Refuses when the port
+/// name baogen's monitors use belongs to another port.
 pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<StatefulSetPatch, Error> {
     let where_ = format!(
         "StatefulSet {}/{}",
@@ -182,14 +183,12 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
     if let Some(m) = &p.metrics_listener {
         let (port, port_name) = (m.address.port, p.scrape.port_name.as_str());
         let ports = ensure_array(container, "ports", &where_)?;
-        let mut present = false;
+        let mut present = None;
         for existing in ports.iter() {
             let num = existing.get("containerPort").and_then(Value::as_u64);
             let name = existing.get("name").and_then(Value::as_str).unwrap_or("");
-            if num == Some(port.into()) && name != port_name {
-                return Err(Error::Message(format!(
-                    "{where_}, container `{container_name}`, already declares container port {port} as `{name}`, and baogen's metrics-only listener needs that port (the OpenBao chart declares 8202 as its `*-rep` replication port). Move the metrics listener to a free port in the profile, e.g. [listener.metrics] address = \"0.0.0.0:9202\", or remove that port from the chart's values"
-                )));
+            if num == Some(port.into()) {
+                present = Some(name.to_string());
             }
             if name == port_name && num != Some(port.into()) {
                 return Err(Error::Message(format!(
@@ -197,12 +196,18 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
                     num.map_or("?".into(), |n| n.to_string())
                 )));
             }
-            present |= num == Some(port.into());
         }
-        let what = format!("container port {port} ({port_name})");
-        if present {
-            kept.push(what);
+        // The OpenBao chart declares 8202 as its (unused) replication port `https-rep`: the
+        // Service targets the port by number and the PodMonitor by `portNumber`, so whatever
+        // name the chart gave it, the port is scraped as declared.
+        if let Some(name) = present {
+            kept.push(if name == port_name || name.is_empty() {
+                format!("container port {port} ({port_name})")
+            } else {
+                format!("container port {port} (as `{name}`, scraped by number)")
+            });
         } else {
+            let what = format!("container port {port} ({port_name})");
             ports.push(json!({"containerPort": port, "name": port_name, "protocol": "TCP"}));
             added.push(what);
         }
