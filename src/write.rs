@@ -65,13 +65,9 @@ impl Drop for Staged {
     }
 }
 
-/// Replace `dir` with exactly `files` (relative `/`-separated paths), atomically.
-pub fn replace_dir(dir: &Path, files: &BTreeMap<String, String>) -> Result<(), WriteError> {
-    commit(vec![stage(dir, files, false)?])
-}
-
-/// Check that `dir` may be replaced and write the new tree next to it. `force` allows removing
-/// files in `dir` that baogen did not write.
+/// Check that `dir` may be replaced with exactly `files` (relative `/`-separated paths) and
+/// write the new tree next to it. `force` allows removing files in `dir` that baogen did not
+/// write.
 pub fn stage(
     dir: &Path,
     files: &BTreeMap<String, String>,
@@ -384,4 +380,65 @@ fn list_entries(dir: &Path) -> Vec<Entry> {
     walk(dir, dir, &mut out);
     out.sort_by(|a, b| a.path.cmp(&b.path));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("baogen-write-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    #[test]
+    fn large_committed_files_are_diffed_up_to_the_bound_and_named_beyond_it() {
+        let dir = scratch("large");
+        let files = BTreeMap::from([("a.txt".to_string(), "small\n".to_string())]);
+        // 2 MiB: still read and diffed.
+        fs::write(dir.join("a.txt"), "x\n".repeat(1 << 20)).unwrap();
+        assert!(matches!(
+            &compare(&dir, &files)[..],
+            [Drift::Missing { .. }, Drift::Changed { .. }]
+        ));
+        // Past the bound (sparse, so it costs no disk): named, never read.
+        let f = fs::File::create(dir.join("a.txt")).unwrap();
+        f.set_len(MAX_COMPARED_BYTES + 1).unwrap();
+        let drift = compare(&dir, &files);
+        assert!(
+            matches!(&drift[1], Drift::Unreadable { path, reason } if path == "a.txt" && reason.contains("larger than")),
+            "{drift:?}"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_render_leaves_nothing_next_to_the_output() {
+        let dir = scratch("siblings");
+        let out = dir.join("out");
+        // What a killed render left behind: cleaned up by the next one.
+        let stale = dir.join(".out.baogen-tmp-4000000");
+        fs::create_dir_all(&stale).unwrap();
+        for round in 0..3 {
+            let files = BTreeMap::from([("a.txt".to_string(), format!("render {round}\n"))]);
+            commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
+            assert_eq!(
+                fs::read_to_string(out.join("a.txt")).unwrap(),
+                format!("render {round}\n")
+            );
+            let siblings: Vec<_> = fs::read_dir(&dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.file_name())
+                .collect();
+            assert_eq!(
+                siblings,
+                vec![std::ffi::OsString::from("out")],
+                "round {round}"
+            );
+        }
+        let _ = fs::remove_dir_all(&dir);
+    }
 }

@@ -40,7 +40,8 @@ fn check_profile(path: &Path) -> Result<(), String> {
         .ok_or_else(|| format!("{} declares no output", path.display()))?;
     let art = emit::render(&p);
     if bless() {
-        write::replace_dir(&dir, &art.files)
+        write::stage(&dir, &art.files, false)
+            .and_then(|s| write::commit(vec![s]))
             .map_err(|e| format!("{}: {}", e.path.display(), e.message))?;
         return Ok(());
     }

@@ -639,3 +639,25 @@ fn nesting_past_the_parser_limit_is_refused_with_a_place() {
     }
     assert!(cases >= 12, "only {cases} inputs reached the nesting limit");
 }
+
+/// `--out out` names a directory in the working directory (its parent is ""): what a killed
+/// render left next to it is cleaned up, and a render leaves nothing else there.
+#[test]
+fn a_relative_output_is_rendered_and_cleaned_up_in_the_working_directory() {
+    let tmp = TempDir::new("relative-out");
+    let dir = tmp.path();
+    profile_copy(dir, SHIPPED[0], "p.toml", "unused");
+    let stale = dir.join(".out.baogen-tmp-4000001");
+    std::fs::create_dir_all(&stale).unwrap();
+    for _ in 0..2 {
+        let r = run_in(dir, &["render", "p.toml", "--out", "out"]);
+        assert!(r.status.success(), "{}", text(&r.stderr));
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["kubernetes-ca.crt", "out", "p.toml"]);
+    }
+}
