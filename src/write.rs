@@ -441,4 +441,36 @@ mod tests {
         }
         let _ = fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn an_empty_directory_is_taken_and_a_marker_from_before_listing_is_honoured() {
+        let dir = scratch("takeover");
+        let out = dir.join("out");
+        let files = BTreeMap::from([("a.txt".to_string(), "new\n".to_string())]);
+        // An existing empty directory: taken as it is.
+        fs::create_dir_all(&out).unwrap();
+        commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "new\n");
+        // A marker of an older baogen (one line, no list): what this render writes is baogen's,
+        // anything else is not.
+        fs::write(
+            out.join(MARKER),
+            "Written by baogen. This directory is replaced as a whole on every render.\n",
+        )
+        .unwrap();
+        fs::write(out.join("a.txt"), "old\n").unwrap();
+        commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "new\n");
+        fs::write(
+            out.join(MARKER),
+            "Written by baogen. This directory is replaced as a whole on every render.\n",
+        )
+        .unwrap();
+        fs::write(out.join("mine.txt"), "user\n").unwrap();
+        let err = stage(&out, &files, false)
+            .err()
+            .expect("a foreign file is refused");
+        assert!(err.message.contains("mine.txt"), "{}", err.message);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
