@@ -82,11 +82,18 @@ fn official(
 ) -> std::process::Output {
     let chart = official_chart().expect("checked by the caller");
     let mut cmd = Command::new(helm);
-    cmd.args(["template", release])
-        .arg(&chart)
-        .args(["--namespace", "openbao"]);
+    cmd.args(["template", release]).arg(&chart).args([
+        "--namespace",
+        "openbao",
+        "--values",
+        "openbao-values.yaml",
+    ]);
+    // `--set-string KEY=VALUE` when a value starts with "string:", else `--set`.
     for s in set {
-        cmd.args(["--set", s]);
+        match s.strip_prefix("string:") {
+            Some(v) => cmd.args(["--set-string", v]),
+            None => cmd.args(["--set", s]),
+        };
     }
     cmd.args(["--post-renderer", env!("CARGO_BIN_EXE_baogen")])
         .args([
@@ -169,9 +176,13 @@ fn the_patch_note_on_the_official_chart_says_what_was_already_there() {
     };
     let ws = workspace("helm-official-note");
     let mut cmd = Command::new(&helm);
-    cmd.args(["template", "openbao"])
-        .arg(&chart)
-        .args(["--namespace", "openbao"]);
+    cmd.current_dir(ws.path());
+    cmd.args(["template", "openbao"]).arg(&chart).args([
+        "--namespace",
+        "openbao",
+        "--values",
+        "openbao-values.yaml",
+    ]);
     helm_env(&mut cmd, ws.path());
     let rendered = cmd.output().unwrap();
     assert_ok(&rendered, "helm template");
@@ -179,7 +190,7 @@ fn the_patch_note_on_the_official_chart_says_what_was_already_there() {
     assert_ok(&out, "helm-post-render");
     let note = text(&out.stderr);
     assert!(
-        note.contains("StatefulSet openbao/openbao already has container port 8202 (as `http-rep`, scraped by number), env BAO_K8S_NAMESPACE, env BAO_K8S_POD_NAME; left unchanged"),
+        note.contains("StatefulSet openbao/openbao already has container port 8202 (as `https-rep`, scraped by number), env BAO_K8S_NAMESPACE, env BAO_K8S_POD_NAME; left unchanged"),
         "{note}"
     );
 }
@@ -202,7 +213,75 @@ fn the_official_charts_mistakes_are_refused_with_the_key_to_change() {
             ),
     )
     .unwrap();
-    let cases: [(&str, &str, &[&str], &[&str]); 3] = [
+    std::fs::write(
+        ws.path().join("profiles/tls-elsewhere.toml"),
+        std::fs::read_to_string(common::root().join("profiles/active.toml"))
+            .unwrap()
+            .replace("/openbao/tls/", "/etc/openbao-tls/"),
+    )
+    .unwrap();
+    let config = "string:server.ha.raft.config=storage \"raft\" {\n  path = \"/openbao/data\"\n}\n";
+    let with = |stanza: &str| format!("{config}{stanza}\n");
+    let listener_clash =
+        with("listener \"tcp\" {\n  address = \"[::]:8200\"\n  tls_disable = 1\n}");
+    let listener_plain =
+        with("listener \"tcp\" {\n  address = \"[::]:9999\"\n  tls_disable = 1\n}");
+    let telemetry = with("telemetry {\n  disable_hostname = false\n}");
+    let registration = with("service_registration \"kubernetes\" {}");
+    let key = "server.ha.raft.config";
+    let cases: [(&str, &str, &[&str], &[&str]); 10] = [
+        (
+            "openbao",
+            "profiles/active.toml",
+            &["server.volumeMounts=null"],
+            &[
+                "does not mount the ConfigMap openbao-baogen-config",
+                "server.volumeMounts",
+                "server.extraArgs",
+            ],
+        ),
+        (
+            "openbao",
+            "profiles/active.toml",
+            &["server.extraArgs="],
+            &[
+                "does not pass /openbao/baogen/baogen.hcl",
+                "server.extraArgs: \"-config=/openbao/baogen/baogen.hcl\"",
+            ],
+        ),
+        (
+            "openbao",
+            "profiles/tls-elsewhere.toml",
+            &[],
+            &[
+                "/etc/openbao-tls/tls.crt is not under any path mounted",
+                "mountPath: /etc/openbao-tls",
+            ],
+        ),
+        (
+            "openbao",
+            "profiles/active.toml",
+            &[&listener_clash],
+            &["declares a listener on \"[::]:8200\"", key],
+        ),
+        (
+            "openbao",
+            "profiles/active.toml",
+            &[&listener_plain],
+            &["\"[::]:9999\" with tls_disable", key],
+        ),
+        (
+            "openbao",
+            "profiles/active.toml",
+            &[&telemetry],
+            &["own telemetry stanza", key],
+        ),
+        (
+            "openbao",
+            "profiles/active.toml",
+            &[&registration],
+            &["declares service_registration", key],
+        ),
         (
             "openbao",
             "profiles/active.toml",
@@ -423,7 +502,9 @@ fn post_render(cwd: &Path, profile: &str, input: &str) -> std::process::Output {
     )
 }
 
-const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: openbao\n        app.kubernetes.io/instance: openbao\n        component: server\n    spec:\n      containers:\n        - name: openbao\n          image: x\n";
+/// A StatefulSet as the official chart renders it with the README's values: labels, baogen's
+/// ConfigMap and the TLS Secret mounted, the extra `-config` passed.
+const STS: &str = "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: openbao\n  namespace: openbao\nspec:\n  template:\n    metadata:\n      labels:\n        app.kubernetes.io/name: openbao\n        app.kubernetes.io/instance: openbao\n        component: server\n    spec:\n      volumes:\n        - name: baogen-config\n          configMap:\n            name: openbao-baogen-config\n        - name: openbao-tls\n          secret:\n            secretName: openbao-tls\n      containers:\n        - name: openbao\n          args: [\"bao server -config=/openbao/baogen/baogen.hcl\"]\n          volumeMounts:\n            - name: baogen-config\n              mountPath: /openbao/baogen\n            - name: openbao-tls\n              mountPath: /openbao/tls\n          image: x\n";
 
 /// The patch note says what was added and what was already there; a StatefulSet that already
 /// has everything passes through byte for byte.

@@ -1,12 +1,53 @@
-//! What the Helm post-renderer checks in a chart's render before it adds anything: that the
-//! profile's StatefulSet is there, that its pods carry the labels the profile's Service and
-//! PodMonitor select, and that the chart does not scrape OpenBao a second time. Each refusal
-//! names the values.yaml key or profile key that fixes it.
+//! The official OpenBao chart and baogen: how baogen's server configuration reaches the pods,
+//! and what the Helm post-renderer checks in a chart's render before it adds anything.
+//!
+//! Delivery: the post-renderer adds a ConfigMap holding baogen's `server.hcl` (telemetry,
+//! listeners, service registration); values.yaml mounts it into the OpenBao container with
+//! `server.volumes`/`server.volumeMounts` and passes it as a second `-config` file with
+//! `server.extraArgs`. OpenBao merges every `-config` file, so the chart keeps its own config
+//! (storage, seal, ...) and baogen owns exactly the stanzas it compiles; nothing is copied by
+//! hand and nothing in the chart's templates is rewritten.
+//!
+//! Checks: the profile's StatefulSet is there, its pods carry the labels the profile selects,
+//! the chart does not scrape OpenBao a second time, the wiring above is in place, the TLS
+//! files are mounted, and the chart's own config declares no listener, telemetry or service
+//! registration that clashes with baogen's. Each refusal names the key that fixes it.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::{Error, Identity};
 use crate::model::Profile;
+
+/// The key of baogen's configuration file in its ConfigMap.
+pub const CONFIG_FILE: &str = "baogen.hcl";
+/// Where the README's values.yaml mounts it.
+pub const CONFIG_DIR: &str = "/openbao/baogen";
+
+/// The ConfigMap that carries baogen's server configuration into the OpenBao pods.
+pub fn config_map_name(p: &Profile) -> String {
+    format!("{}-baogen-config", p.openbao.statefulset)
+}
+
+pub fn config_map(p: &Profile) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": config_map_name(p),
+            "namespace": p.openbao.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "baogen"},
+        },
+        "data": {CONFIG_FILE: crate::emit::hcl::server(p)},
+    })
+}
+
+/// The values.yaml lines that wire baogen's configuration in, for error messages.
+fn wiring_values(p: &Profile) -> String {
+    format!(
+        "server.extraArgs: \"-config={CONFIG_DIR}/{CONFIG_FILE}\", server.volumes: [{{name: baogen-config, configMap: {{name: {}}}}}], server.volumeMounts: [{{name: baogen-config, mountPath: {CONFIG_DIR}, readOnly: true}}] (see the README, \"Deploy with the official OpenBao Helm chart\")",
+        config_map_name(p)
+    )
+}
 
 /// Where OpenBao serves metrics: a monitor scraping it is an OpenBao scrape.
 const METRICS_PATH: &str = "/v1/sys/metrics";
@@ -38,7 +79,209 @@ pub fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Result<(), 
         )));
     };
     pod_labels(p, objects[at])?;
-    second_scrape(objects)
+    second_scrape(objects)?;
+    let container = container(p, objects[at])?;
+    wiring(p, objects[at], container)?;
+    tls_mounted(p, container)?;
+    chart_config(p, objects, objects[at], container)
+}
+
+fn container<'a>(p: &Profile, sts: &'a Value) -> Result<&'a Value, Error> {
+    sts.pointer("/spec/template/spec/containers")
+        .and_then(Value::as_array)
+        .and_then(|cs| cs.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(&p.openbao.container)))
+        .ok_or_else(|| {
+            Error::Message(format!(
+                "StatefulSet {}/{} has no container named `{}`; set openbao.container in the profile",
+                p.openbao.namespace, p.openbao.statefulset, p.openbao.container
+            ))
+        })
+}
+
+/// (volume name, mount path) of every volume mounted into the container.
+fn mounts(container: &Value) -> Vec<(&str, &str)> {
+    container
+        .get("volumeMounts")
+        .and_then(Value::as_array)
+        .map(|ms| {
+            ms.iter()
+                .filter_map(|m| Some((m.get("name")?.as_str()?, m.get("mountPath")?.as_str()?)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The pod volume `name`, when it is a ConfigMap: the ConfigMap's name.
+fn config_map_of<'a>(sts: &'a Value, volume: &str) -> Option<&'a str> {
+    sts.pointer("/spec/template/spec/volumes")
+        .and_then(Value::as_array)?
+        .iter()
+        .find(|v| v.get("name").and_then(Value::as_str) == Some(volume))?
+        .pointer("/configMap/name")
+        .and_then(Value::as_str)
+}
+
+/// The container mounts baogen's ConfigMap and its command passes the file to `bao server`.
+fn wiring(p: &Profile, sts: &Value, container: &Value) -> Result<(), Error> {
+    let cm = config_map_name(p);
+    let Some((_, dir)) = mounts(container)
+        .into_iter()
+        .find(|(volume, _)| config_map_of(sts, volume) == Some(cm.as_str()))
+    else {
+        return Err(Error::Message(format!(
+            "the OpenBao container does not mount the ConfigMap {cm} that carries baogen's listeners and telemetry, so the pods would run the chart's own config (its default has TLS off and no metrics listener). Set in values.yaml: {}",
+            wiring_values(p)
+        )));
+    };
+    let file = format!("{}/{CONFIG_FILE}", dir.trim_end_matches('/'));
+    let command: Vec<&str> = ["command", "args"]
+        .iter()
+        .filter_map(|k| container.get(*k).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let passed = command.iter().any(|arg| {
+        arg.split_whitespace()
+            .any(|w| w == format!("-config={file}") || w == format!("--config={file}"))
+    });
+    if !passed {
+        return Err(Error::Message(format!(
+            "the OpenBao container mounts {cm} at {dir} but does not pass {file} to `bao server`. Set server.extraArgs: \"-config={file}\" in values.yaml"
+        )));
+    }
+    Ok(())
+}
+
+/// Every TLS file baogen's listeners name is under a path mounted into the container.
+fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
+    let mounted = mounts(container);
+    let files = [
+        p.api_listener.tls.as_ref(),
+        p.metrics_listener.as_ref().and_then(|m| m.tls.as_ref()),
+    ]
+    .into_iter()
+    .flatten()
+    .flat_map(|t| [t.cert_file.as_str(), t.key_file.as_str()]);
+    for f in files {
+        let under = mounted
+            .iter()
+            .any(|(_, dir)| std::path::Path::new(f).starts_with(dir) && *dir != "/");
+        if !under {
+            let dir = std::path::Path::new(f)
+                .parent()
+                .map_or("/openbao/tls".into(), |d| d.display().to_string());
+            return Err(Error::Message(format!(
+                "the listener's TLS file {f} is not under any path mounted into the OpenBao container, so OpenBao would not start. Mount the Secret holding the serving certificate there: server.volumes: [{{name: openbao-tls, secret: {{secretName: SECRET}}}}] and server.volumeMounts: [{{name: openbao-tls, mountPath: {dir}, readOnly: true}}] in values.yaml"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The chart's own configuration files (every `.hcl` in a ConfigMap the container mounts,
+/// other than baogen's) must not declare what baogen's file declares.
+fn chart_config(
+    p: &Profile,
+    objects: &[&Value],
+    sts: &Value,
+    container: &Value,
+) -> Result<(), Error> {
+    let ours = config_map_name(p);
+    let ports = baogen_ports(p);
+    for (volume, _) in mounts(container) {
+        let Some(cm) = config_map_of(sts, volume).filter(|cm| *cm != ours) else {
+            continue;
+        };
+        let Some(data) = objects
+            .iter()
+            .find(|o| {
+                let id = Identity::of(o);
+                id.kind == "ConfigMap" && id.name == cm
+            })
+            .and_then(|o| o.get("data"))
+            .and_then(Value::as_object)
+        else {
+            continue;
+        };
+        for (key, text) in data {
+            let Some(text) = text.as_str().filter(|_| key.ends_with(".hcl")) else {
+                continue;
+            };
+            let at = format!("the chart's config (ConfigMap {cm}, {key})");
+            let body: hcl::Body = hcl::from_str(text)
+                .map_err(|e| Error::Message(format!("{at} is not valid HCL: {e}")))?;
+            check_chart_body(p, &body, &ports, &at)?;
+        }
+    }
+    Ok(())
+}
+
+/// The ports baogen's listeners bind: API, cluster (given, or API + 1), metrics.
+fn baogen_ports(p: &Profile) -> Vec<u16> {
+    let api = &p.api_listener;
+    let cluster = api
+        .cluster_address
+        .as_ref()
+        .map_or(api.address.port.saturating_add(1), |a| a.port);
+    let mut ports = vec![api.address.port, cluster];
+    ports.extend(p.metrics_listener.as_ref().map(|m| m.address.port));
+    ports
+}
+
+fn check_chart_body(p: &Profile, body: &hcl::Body, ports: &[u16], at: &str) -> Result<(), Error> {
+    let key = "server.ha.raft.config (or server.standalone.config / server.ha.config)";
+    for block in body.blocks() {
+        match block.identifier() {
+            "listener" => {
+                let attr = |name: &str| {
+                    block
+                        .body()
+                        .attributes()
+                        .find(|a| a.key() == name)
+                        .map(|a| a.expr().to_string())
+                };
+                let address = attr("address").unwrap_or_else(|| "\"127.0.0.1:8200\"".into());
+                let port = address
+                    .trim_matches('"')
+                    .rsplit(':')
+                    .next()
+                    .and_then(|s| s.parse::<u16>().ok());
+                let tls_off = attr("tls_disable")
+                    .is_some_and(|v| matches!(v.trim_matches('"'), "1" | "true"));
+                if port.is_some_and(|port| ports.contains(&port)) {
+                    return Err(Error::Message(format!(
+                        "{at} declares a listener on {address}, a port baogen's listeners use; remove the listener from {key} in values.yaml: baogen's file declares the listeners"
+                    )));
+                }
+                if tls_off && p.kind != crate::model::Kind::Demo {
+                    return Err(Error::Message(format!(
+                        "{at} declares a listener on {address} with tls_disable, which an `{}` profile never allows; remove it from {key} in values.yaml",
+                        p.kind.as_str()
+                    )));
+                }
+            }
+            "telemetry" => {
+                let ours: hcl::Body =
+                    hcl::from_str(&crate::emit::hcl::server(p)).expect("baogen's HCL parses");
+                let same = ours
+                    .blocks()
+                    .find(|b| b.identifier() == "telemetry")
+                    .is_some_and(|t| t.body() == block.body());
+                if !same {
+                    return Err(Error::Message(format!(
+                        "{at} has its own telemetry stanza, which differs from the profile's; remove it from {key} in values.yaml (baogen's file declares telemetry)"
+                    )));
+                }
+            }
+            "service_registration" => {
+                return Err(Error::Message(format!(
+                    "{at} declares service_registration, which baogen's file declares too; remove it from {key} in values.yaml"
+                )));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// The pod template must carry every label the profile selects OpenBao pods by.

@@ -30,6 +30,8 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
         ));
     }
     let mut added = crate::emit::render(&p).object_values();
+    // baogen's server configuration, for the pods to load (see `chart`).
+    added.insert(0, super::chart::config_map(&p));
     super::refuse_duplicates(
         docs.iter().map(|d| &d.value),
         &added,

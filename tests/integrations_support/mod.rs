@@ -7,8 +7,9 @@ use std::process::{Command, Output};
 
 use crate::common::{self, TempDir};
 
-/// A temp dir with `profiles/active.toml`, `integrations/` (the shipped plugin dirs) and the
-/// official OpenBao chart, unpacked, at `openbao-chart/`: the paths the README snippets use.
+/// A temp dir with `profiles/active.toml`, `integrations/` (the shipped plugin dirs), the
+/// README's `openbao-values.yaml` and the official OpenBao chart, unpacked, at
+/// `openbao-chart/`: the paths the README snippets use.
 /// Without the chart (outside CI) the directory is simply absent.
 pub fn workspace(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
@@ -20,6 +21,11 @@ pub fn workspace(tag: &str) -> TempDir {
     )
     .unwrap();
     std::os::unix::fs::symlink(root.join("integrations"), dir.path().join("integrations")).unwrap();
+    std::fs::copy(
+        root.join("integrations/examples/openbao-values.yaml"),
+        dir.path().join("openbao-values.yaml"),
+    )
+    .unwrap();
     if let Some(chart) = official_chart() {
         let out = Command::new("tar")
             .arg("-xzf")
