@@ -87,6 +87,7 @@ fn readme_shows_the_tested_snippets() {
     for (file, lang) in [
         ("pre-commit-config.yaml", "yaml"),
         ("pre-commit-config-remote.yaml", "yaml"),
+        ("openbao-values.yaml", "yaml"),
         ("helm3.sh", "sh"),
         ("helm4.sh", "sh"),
         ("kpt/openbao-pkg/Kptfile", "yaml"),
