@@ -1,6 +1,8 @@
 //! The end-to-end harness: free loopback ports, a test CA, real `bao` and `prometheus`
 //! processes that die with the test (by PID, also on panic), and small HTTP helpers.
 
+#![allow(dead_code)] // shared by tests/e2e.rs and tests/integrations_chart_boot.rs, which use different parts
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -19,7 +21,7 @@ static RESERVED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
 
 /// A block of `len` consecutive free ports on 127.0.0.1, outside the kernel's ephemeral range
 /// (32768+) so outgoing connections cannot grab them between the check and the bind.
-fn free_block(len: u16) -> u16 {
+pub fn free_block(len: u16) -> u16 {
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
