@@ -473,4 +473,33 @@ mod tests {
         assert!(err.message.contains("mine.txt"), "{}", err.message);
         let _ = fs::remove_dir_all(&dir);
     }
+
+    #[test]
+    fn a_failed_swap_puts_back_every_output_already_swapped() {
+        let dir = scratch("rollback");
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let old = BTreeMap::from([("f.txt".to_string(), "old\n".to_string())]);
+        let new = BTreeMap::from([("f.txt".to_string(), "new\n".to_string())]);
+        commit(vec![stage(&a, &old, false).unwrap()]).unwrap();
+        let staged = vec![
+            stage(&a, &new, false).unwrap(),
+            stage(&b, &new, false).unwrap(),
+        ];
+        // The second swap fails: its new tree is gone from under it.
+        fs::remove_dir_all(staged[1].tmp.as_ref().unwrap()).unwrap();
+        assert!(commit(staged).is_err());
+        assert_eq!(
+            fs::read_to_string(a.join("f.txt")).unwrap(),
+            "old\n",
+            "a was not put back"
+        );
+        assert!(!b.exists());
+        let siblings: Vec<_> = fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(siblings, vec![std::ffi::OsString::from("a")]);
+        let _ = fs::remove_dir_all(&dir);
+    }
 }
