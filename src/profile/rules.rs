@@ -266,6 +266,11 @@ pub fn unsafe_file_name(path: &Path) -> Option<String> {
 /// PEM private key inside a longer value)? Profiles name the Secret that holds a token, never
 /// the token itself; keys are scanned as well as values.
 pub fn looks_like_secret(s: &str) -> Option<&'static str> {
+    // Every shape below has a '.' or a PEM dash line: most keys and names have neither, and a
+    // profile of 10,000 roles passes through here some 130,000 times.
+    if !s.contains('.') && !s.contains("-----") {
+        return None;
+    }
     if let Some(begin) = s.find("-----BEGIN") {
         if s[begin..].contains("PRIVATE KEY") {
             return Some("a PEM private key");
@@ -280,9 +285,10 @@ pub fn looks_like_secret(s: &str) -> Option<&'static str> {
             .take_while(|&&c| token_char(c))
             .count()
     };
-    for (i, _) in s.char_indices() {
-        // A credential starts at a word boundary: not inside a longer word such as "kubernetes.io".
-        if i > 0 && token_char(b[i - 1]) {
+    for (i, &c) in b.iter().enumerate() {
+        // Every credential starts with one of these ASCII letters (so `i` is a character
+        // boundary), at a word boundary: not inside a longer word such as "kubernetes.io".
+        if !matches!(c, b'h' | b's' | b'b' | b'r' | b'e') || (i > 0 && token_char(b[i - 1])) {
             continue;
         }
         let rest = &b[i..];
