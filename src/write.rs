@@ -453,19 +453,16 @@ mod tests {
         assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "new\n");
         // A marker of an older baogen (one line, no list): what this render writes is baogen's,
         // anything else is not.
-        fs::write(
-            out.join(MARKER),
-            "Written by baogen. This directory is replaced as a whole on every render.\n",
-        )
-        .unwrap();
+        let legacy = || {
+            let text =
+                "Written by baogen. This directory is replaced as a whole on every render.\n";
+            fs::write(out.join(MARKER), text).unwrap();
+        };
+        legacy();
         fs::write(out.join("a.txt"), "old\n").unwrap();
         commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
         assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "new\n");
-        fs::write(
-            out.join(MARKER),
-            "Written by baogen. This directory is replaced as a whole on every render.\n",
-        )
-        .unwrap();
+        legacy();
         fs::write(out.join("mine.txt"), "user\n").unwrap();
         let err = stage(&out, &files, false)
             .err()
