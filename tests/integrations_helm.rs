@@ -229,7 +229,9 @@ fn the_official_charts_mistakes_are_refused_with_the_key_to_change() {
     let telemetry = with("telemetry {\n  disable_hostname = false\n}");
     let registration = with("service_registration \"kubernetes\" {}");
     let key = "server.ha.raft.config";
-    let cases: [(&str, &str, &[&str], &[&str]); 10] = [
+    let broken = "string:server.ha.raft.config=storage \"raft\" {\n  path = \"/openbao/data\"\n";
+    let cases: [(&str, &str, &[&str], &[&str]); 11] = [
+        ("openbao", "profiles/active.toml", &[broken], &["the chart's config (ConfigMap openbao-config, extraconfig-from-values.hcl) is not valid HCL"]),
         (
             "openbao",
             "profiles/active.toml",
