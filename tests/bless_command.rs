@@ -1,6 +1,6 @@
-//! The README's bless command, run as written, in a test binary of its own: it builds a copy
-//! of the crate in the shared target directory (reusing the dependencies), which replaces
-//! `target/debug/baogen` with an identical build, so no other test may run beside it.
+//! The README's bless command, run as written in a fresh copy of the checkout (built in a
+//! target directory of its own, `target/bless-copy`, kept between runs so that it compiles
+//! incrementally).
 
 mod common;
 mod integrations_support;
@@ -35,8 +35,10 @@ fn the_readme_bless_command_reproduces_the_committed_golden_files() {
     let out = std::process::Command::new("sh")
         .args(["-c", command])
         .current_dir(clone.path())
-        // Reuse this build's dependencies; only the copy's own crate compiles again.
-        .env("CARGO_TARGET_DIR", common::root().join("target"))
+        // A target directory of its own: cargo names a path crate's artifacts by its place in
+        // the workspace, not its absolute path, so building the copy into this build's target
+        // directory would replace this build's test binaries with the copy's.
+        .env("CARGO_TARGET_DIR", common::root().join("target/bless-copy"))
         .output()
         .unwrap();
     assert_ok(&out, command);
