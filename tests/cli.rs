@@ -404,3 +404,14 @@ fn rendering_unchanged_output_touches_nothing() {
         "the directory was swapped"
     );
 }
+
+/// The LICENSE file is the license Cargo.toml declares.
+#[test]
+fn the_license_file_matches_cargo_toml() {
+    let manifest = std::fs::read_to_string(common::root().join("Cargo.toml")).unwrap();
+    let license = std::fs::read_to_string(common::root().join("LICENSE")).unwrap();
+    assert!(manifest.lines().any(|l| l == "license = \"Apache-2.0\""));
+    let head: Vec<&str> = license.lines().take(2).map(str::trim).collect();
+    assert_eq!(head, ["Apache License", "Version 2.0, January 2004"]);
+    assert!(license.contains("END OF TERMS AND CONDITIONS"));
+}
