@@ -26,7 +26,43 @@ pub const CHECK_FAILED: i32 = 1;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// No progress lines on stderr (errors and drift reports still print).
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Colour in diagnostics: auto (a terminal without NO_COLOR), always or never.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
 }
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    fn enabled(self) -> bool {
+        match self {
+            Color::Always => true,
+            Color::Never => false,
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
+        }
+    }
+}
+
+/// How the run prints what is not data.
+#[derive(Clone, Copy)]
+struct Output {
+    quiet: bool,
+    color: bool,
+}
+
+/// Set once in `main` from the global flags: what prints progress and diagnostics reads it
+/// (deep in a command, a flag passed down every call would say the same thing).
+static OUTPUT: std::sync::OnceLock<Output> = std::sync::OnceLock::new();
 
 #[derive(Subcommand)]
 enum Command {
@@ -115,6 +151,10 @@ pub fn main() -> i32 {
             return code;
         }
     };
+    let _ = OUTPUT.set(Output {
+        quiet: cli.quiet,
+        color: cli.color.enabled(),
+    });
     let mut sources = diag::Sources::default();
     match run(cli.command, &mut sources) {
         Ok(code) => code,
@@ -233,7 +273,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             let input = read_stdin()?;
             let out = integrate::helm::post_render(&profile, &input).map_err(integration)?;
             for note in &out.notes {
-                eprintln!("baogen: {note}");
+                status(format!("baogen: {note}"));
             }
             print_stdout(&out.stream);
             Ok(OK)
@@ -362,13 +402,16 @@ fn compare(
 }
 
 fn print_diagnostics(diags: &[Diagnostic], sources: &diag::Sources) {
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let color = OUTPUT.get().is_some_and(|o| o.color);
     let text = diag::render_all(diags, |path| sources.get(path).cloned(), color);
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A progress line on stderr, in one write (`eprintln!` makes one system call per piece).
 fn status(line: String) {
+    if OUTPUT.get().is_some_and(|o| o.quiet) {
+        return;
+    }
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());
 }
 

@@ -415,3 +415,48 @@ fn the_license_file_matches_cargo_toml() {
     assert_eq!(head, ["Apache License", "Version 2.0, January 2004"]);
     assert!(license.contains("END OF TERMS AND CONDITIONS"));
 }
+
+/// `--quiet` drops progress lines, never errors; `--color` decides colour in diagnostics
+/// (auto: only on a terminal without NO_COLOR; stderr is a pipe here).
+#[test]
+fn quiet_and_color_flags() {
+    let tmp = TempDir::new("flags");
+    let out = tmp.path().join("out");
+    let out = out.to_str().unwrap();
+    let loud = run_baogen(&["render", SHIPPED[0], "--out", out]);
+    assert!(
+        text(&loud.stderr).contains("rendered"),
+        "{}",
+        text(&loud.stderr)
+    );
+    let quiet = run_baogen(&["--quiet", "render", SHIPPED[2], "--out", out]);
+    assert!(quiet.status.success());
+    assert!(quiet.stderr.is_empty(), "{}", text(&quiet.stderr));
+    let quiet = run_baogen(&["check", "-q", SHIPPED[0]]);
+    assert!(quiet.status.success() && quiet.stderr.is_empty());
+
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(&bad, "profile = \"active\"\nbogus = 1\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    let esc = |o: &std::process::Output| o.stderr.contains(&0x1b);
+    for (args, colour) in [
+        (&["--color", "always", "render", bad][..], true),
+        (&["render", bad, "--color", "never"], false),
+        (&["render", bad], false),
+        (&["--quiet", "--color", "always", "render", bad], true),
+    ] {
+        let o = run_baogen(args);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(
+            text(&o.stderr).contains("unknown field"),
+            "{args:?}: errors print even with --quiet"
+        );
+        assert_eq!(esc(&o), colour, "{args:?}: {}", text(&o.stderr));
+    }
+    let o = common::baogen()
+        .args(["--color", "auto", "render", bad])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!esc(&o));
+}
