@@ -288,6 +288,14 @@ fn shape(v: &Value, path: String, keys: &mut Vec<String>, leaves: &mut BTreeMap<
 /// A key path with the segments derived from `value` (a Compose service and its volume)
 /// replaced by a placeholder.
 fn mask_key(path: &str, value: &str) -> String {
+    // A value with '/' (a mount path) spans several segments: mask it whole first.
+    let masked;
+    let path = if value.contains('/') && !value.is_empty() {
+        masked = path.replace(value, "\u{0}");
+        masked.as_str()
+    } else {
+        path
+    };
     path.split('/')
         .map(|seg| {
             let (name, index) = seg.find('[').map_or((seg, ""), |i| seg.split_at(i));
