@@ -164,19 +164,13 @@ fn describe(t: FileType) -> &'static str {
     }
 }
 
-/// What kind of entry `path` is, without following a link; `None` when it does not exist.
-pub fn kind_of(path: &Path) -> Option<&'static str> {
-    let m = std::fs::symlink_metadata(path).ok()?;
-    let t = m.file_type();
-    Some(if t.is_file() {
-        "a regular file"
-    } else if t.is_dir() {
-        "a directory"
-    } else if t.is_symlink() {
-        "a symbolic link"
-    } else {
-        "a special file"
-    })
+/// What kind of entry `metadata` (from `symlink_metadata`) describes, for messages.
+pub fn kind(metadata: &std::fs::Metadata) -> &'static str {
+    use std::os::unix::fs::MetadataExt;
+    match FileType::from_raw_mode(metadata.mode()) {
+        FileType::RegularFile => "a regular file",
+        other => describe(other),
+    }
 }
 
 #[cfg(test)]

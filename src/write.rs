@@ -91,11 +91,12 @@ pub fn stage(
         })?;
     }
     let marker = marker_text(files);
-    let exists = check_replaceable(dir, files, force)?;
+    let existing = check_replaceable(dir, files, force)?;
+    let exists = existing.is_some();
     // Also removes a directory left under this process id by an earlier, killed process.
     clean_stale(&parent, &name);
     // Already up to date: leave the tree (and its mtimes, which make and editors watch) alone.
-    if exists && compare(dir, files).is_empty() {
+    if existing.is_some_and(|entries| compare_listed(dir, files, entries).is_empty()) {
         return Ok(Staged {
             dir: dir.to_path_buf(),
             tmp: None,
@@ -136,14 +137,15 @@ pub fn commit(staged: Vec<Staged>) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Whether `dir` exists; an error when it is something baogen must not replace.
+/// The entries of `dir` when it exists (`None` when it does not); an error when it is
+/// something baogen must not replace.
 fn check_replaceable(
     dir: &Path,
     files: &BTreeMap<String, String>,
     force: bool,
-) -> Result<bool, WriteError> {
+) -> Result<Option<Vec<Entry>>, WriteError> {
     match fs::symlink_metadata(dir) {
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(WriteError::io(
                 dir,
@@ -156,7 +158,7 @@ fn check_replaceable(
                 path: dir.to_path_buf(),
                 message: format!(
                     "the output path exists and is {}, not a directory",
-                    fsio::kind_of(dir).unwrap_or("something else")
+                    fsio::kind(&m)
                 ),
             })
         }
@@ -165,7 +167,7 @@ fn check_replaceable(
     let entries = list_entries(dir);
     let marker = match fsio::Tree::new(dir).read(MARKER, MAX_COMPARED_BYTES) {
         Ok(m) => m,
-        Err(ReadError::NotFound) if entries.is_empty() => return Ok(true),
+        Err(ReadError::NotFound) if entries.is_empty() => return Ok(Some(entries)),
         Err(e) => {
             return Err(WriteError {
                 path: dir.to_path_buf(),
@@ -183,9 +185,9 @@ fn check_replaceable(
         _ => files.keys().map(String::as_str).collect(),
     };
     let foreign: Vec<String> = entries
-        .into_iter()
+        .iter()
         .filter(|e| e.path != MARKER && !(e.regular && listed.contains(e.path.as_str())))
-        .map(|e| e.path)
+        .map(|e| e.path.clone())
         .collect();
     if !foreign.is_empty() && !force {
         let shown: Vec<&str> = foreign.iter().take(20).map(String::as_str).collect();
@@ -203,7 +205,7 @@ fn check_replaceable(
             ),
         });
     }
-    Ok(true)
+    Ok(Some(entries))
 }
 
 /// Remove temporary directories left by a render that was killed. Only those whose process is
@@ -302,6 +304,11 @@ pub enum Drift {
 /// Compare a render with a directory; empty when they are equal. Nothing is read through a
 /// symbolic link, and nothing but the rendered paths is read at all.
 pub fn compare(dir: &Path, files: &BTreeMap<String, String>) -> Vec<Drift> {
+    compare_listed(dir, files, list_entries(dir))
+}
+
+/// `compare` with the directory's entries already listed.
+fn compare_listed(dir: &Path, files: &BTreeMap<String, String>, entries: Vec<Entry>) -> Vec<Drift> {
     let mut drift = Vec::new();
     if fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink()) {
         drift.push(Drift::Unreadable {
@@ -341,7 +348,7 @@ pub fn compare(dir: &Path, files: &BTreeMap<String, String>) -> Vec<Drift> {
             }),
         }
     }
-    for e in list_entries(dir) {
+    for e in entries {
         if e.path != MARKER && !files.contains_key(&e.path) {
             drift.push(Drift::Extra { path: e.path });
         }

@@ -273,7 +273,6 @@ impl Parser<'_, '_> {
 
     /// One command: a function call with its arguments, or a lone value in the first stage.
     fn command(&mut self, piped: Option<Type>, depth: usize) -> Result<Type, String> {
-        let start = self.i;
         let Some(first) = self.toks.get(self.i) else {
             return Err(if piped.is_some() {
                 "has a '|' with no function after it".into()
@@ -302,7 +301,6 @@ impl Parser<'_, '_> {
             return Err("gives arguments to a value that is not a function".into());
         }
         if piped.is_some() {
-            let _ = start;
             return Err(
                 "pipes into a value that is not a function; every stage after '|' must call one"
                     .into(),

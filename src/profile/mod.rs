@@ -29,7 +29,8 @@ pub fn load(path: &Path) -> Result<Profile, Vec<Diagnostic>> {
 }
 
 /// Read and validate a profile file; also the text that was read (when it was), so that
-/// diagnostics are cut from the bytes that were checked and the file is never read twice.
+/// diagnostics, also later ones about its outputs, are cut from the bytes that were checked
+/// and the file is never read twice.
 pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Diagnostic>>) {
     let limit = MAX_PROFILE_BYTES as u64;
     let bytes = match crate::fsio::read_regular(path, limit) {
