@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::model::{Kind, Profile};
 
 #[derive(Debug, Clone, Serialize)]
-pub struct Rule {
+pub(super) struct Rule {
     pub alert: &'static str,
     pub expr: String,
     #[serde(rename = "for")]
@@ -37,7 +37,7 @@ fn rule(
     }
 }
 
-pub fn rules(p: &Profile) -> Vec<Rule> {
+pub(super) fn rules(p: &Profile) -> Vec<Rule> {
     let job = &p.scrape.job;
     let m = p.telemetry.prefix();
     let sel = format!("{{job=\"{job}\"}}");

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use super::{hcl, header, Artifacts};
 use crate::model::{Demo, Profile};
 
-pub fn emit(p: &Profile, demo: &Demo, out: &mut Artifacts) {
+pub(super) fn emit(p: &Profile, demo: &Demo, out: &mut Artifacts) {
     let hash = header(p, "#");
     let mut services = serde_json::Map::new();
     let mut volumes = serde_json::Map::new();

@@ -13,7 +13,7 @@ const API_VERSION: &str = "monitoring.coreos.com/v1";
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Object<S> {
+pub(super) struct Object<S> {
     pub api_version: &'static str,
     pub kind: &'static str,
     pub metadata: Metadata,
@@ -21,7 +21,7 @@ pub struct Object<S> {
 }
 
 #[derive(Serialize)]
-pub struct Metadata {
+pub(super) struct Metadata {
     pub name: String,
     pub namespace: String,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -30,7 +30,7 @@ pub struct Metadata {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ServiceMonitorSpec {
+pub(super) struct ServiceMonitorSpec {
     pub job_label: String,
     pub namespace_selector: NamespaceSelector,
     pub selector: Selector,
@@ -39,7 +39,7 @@ pub struct ServiceMonitorSpec {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct PodMonitorSpec {
+pub(super) struct PodMonitorSpec {
     pub namespace_selector: NamespaceSelector,
     pub selector: Selector,
     pub pod_metrics_endpoints: Vec<Endpoint>,
@@ -47,20 +47,20 @@ pub struct PodMonitorSpec {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct NamespaceSelector {
+pub(super) struct NamespaceSelector {
     pub match_names: Vec<String>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Selector {
+pub(super) struct Selector {
     pub match_labels: Labels,
 }
 
 /// One scrape endpoint; `port` for a ServiceMonitor, `port_number` for a PodMonitor.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Endpoint {
+pub(super) struct Endpoint {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub port: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -78,34 +78,34 @@ pub struct Endpoint {
 }
 
 #[derive(Serialize)]
-pub struct Authorization {
+pub(super) struct Authorization {
     #[serde(rename = "type")]
     pub type_: &'static str,
     pub credentials: KeySelector,
 }
 
 #[derive(Serialize)]
-pub struct KeySelector {
+pub(super) struct KeySelector {
     pub name: String,
     pub key: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TlsConfig {
+pub(super) struct TlsConfig {
     pub ca: ConfigMapSource,
     pub server_name: String,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ConfigMapSource {
+pub(super) struct ConfigMapSource {
     pub config_map: KeySelector,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Relabeling {
+pub(super) struct Relabeling {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_labels: Vec<&'static str>,
     pub target_label: &'static str,
@@ -134,12 +134,12 @@ impl Relabeling {
 }
 
 #[derive(Serialize)]
-pub struct PrometheusRuleSpec {
+pub(super) struct PrometheusRuleSpec {
     pub groups: Vec<RuleGroup>,
 }
 
 #[derive(Serialize)]
-pub struct RuleGroup {
+pub(super) struct RuleGroup {
     pub name: String,
     pub rules: Vec<Rule>,
 }
@@ -198,7 +198,7 @@ fn endpoint(p: &Profile) -> Endpoint {
 
 /// The Service labels the ServiceMonitor selects: `app.kubernetes.io/name` doubles as the job
 /// label (`jobLabel`), which is what makes `up{job="openbao"}` match.
-pub fn service_labels(p: &Profile) -> Labels {
+pub(super) fn service_labels(p: &Profile) -> Labels {
     Labels::from([
         ("app.kubernetes.io/name".to_string(), p.scrape.job.clone()),
         (
@@ -208,7 +208,7 @@ pub fn service_labels(p: &Profile) -> Labels {
     ])
 }
 
-pub fn service_monitor(p: &Profile) -> Object<ServiceMonitorSpec> {
+pub(super) fn service_monitor(p: &Profile) -> Object<ServiceMonitorSpec> {
     let mut ep = endpoint(p);
     ep.port = Some(p.scrape.port_name.clone());
     Object {
@@ -228,7 +228,7 @@ pub fn service_monitor(p: &Profile) -> Object<ServiceMonitorSpec> {
     }
 }
 
-pub fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
+pub(super) fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
     let mut ep = endpoint(p);
     // By number: the OpenBao chart may already name this container port (`*-rep`).
     ep.port_number = Some(p.scrape.port);
@@ -248,7 +248,7 @@ pub fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
     }
 }
 
-pub fn prometheus_rule(p: &Profile, rules: &[Rule]) -> Object<PrometheusRuleSpec> {
+pub(super) fn prometheus_rule(p: &Profile, rules: &[Rule]) -> Object<PrometheusRuleSpec> {
     Object {
         api_version: API_VERSION,
         kind: "PrometheusRule",

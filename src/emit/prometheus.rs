@@ -96,7 +96,7 @@ fn regex_escape(s: &str) -> String {
     out
 }
 
-pub fn config(p: &Profile) -> String {
+pub(super) fn config(p: &Profile) -> String {
     let s = &p.scrape;
     let mut job = serde_json::Map::new();
     job.insert("job_name".into(), json!(s.job));
@@ -130,6 +130,6 @@ pub fn config(p: &Profile) -> String {
     crate::yaml::to_string(&doc)
 }
 
-pub fn rule_file(rules: &[Rule]) -> Value {
+pub(super) fn rule_file(rules: &[Rule]) -> Value {
     json!({"groups": [{"name": "openbao-metrics", "rules": rules}]})
 }

@@ -41,7 +41,7 @@ fn code_span(text: &str) -> String {
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
-pub fn render(p: &Profile) -> String {
+pub(super) fn render(p: &Profile) -> String {
     let s = &p.scrape;
     let first = p.demo.as_ref().and_then(|d| d.nodes.first());
     let key = |r: &crate::model::KeyRef| context! { name => &r.name, key => &r.key };

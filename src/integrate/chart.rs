@@ -19,16 +19,16 @@ use super::{Error, Identity};
 use crate::model::Profile;
 
 /// The key of baogen's configuration file in its ConfigMap.
-pub const CONFIG_FILE: &str = "baogen.hcl";
+pub(super) const CONFIG_FILE: &str = "baogen.hcl";
 /// Where the README's values.yaml mounts it.
-pub const CONFIG_DIR: &str = "/openbao/baogen";
+pub(super) const CONFIG_DIR: &str = "/openbao/baogen";
 
 /// The ConfigMap that carries baogen's server configuration into the OpenBao pods.
-pub fn config_map_name(p: &Profile) -> String {
+pub(super) fn config_map_name(p: &Profile) -> String {
     format!("{}-baogen-config", p.openbao.statefulset)
 }
 
-pub fn config_map(p: &Profile) -> Value {
+pub(super) fn config_map(p: &Profile) -> Value {
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -54,7 +54,7 @@ const METRICS_PATH: &str = "/v1/sys/metrics";
 
 /// Check the chart's objects against the profile; `sts` is the index of the profile's
 /// StatefulSet when it was found.
-pub fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Result<(), Error> {
+pub(super) fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Result<(), Error> {
     let Some(at) = sts else {
         let found: Vec<String> = objects
             .iter()

@@ -48,7 +48,7 @@ const MAX_METADATA_BYTES: usize = 256 * 1024;
 
 /// More roles than this are refused: each role is a file and an API write, and the limit
 /// keeps memory and render time bounded whatever a profile says.
-pub const MAX_ROLES: usize = 10_000;
+pub(super) const MAX_ROLES: usize = 10_000;
 
 pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::Engine {
     if let Some(first_extra) = ks.roles.get(MAX_ROLES) {
@@ -290,7 +290,7 @@ fn pem_certificates(bytes: &[u8]) -> Result<String, String> {
 
 /// Role names: what the engine's URL pattern accepts (`\w([\w-.]*\w)?`), lower-case because
 /// the engine lower-cases the name it stores, so file names and stored roles never differ.
-pub fn role_name(s: &str) -> Result<(), String> {
+pub(super) fn role_name(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -355,7 +355,7 @@ struct TtlLimits {
 
 /// TTLs: whole seconds, as a number of seconds or a duration such as `1h30m`; the engine
 /// truncates sub-second parts, so they are refused rather than silently dropped.
-pub fn ttl_seconds(s: &str) -> Result<u64, String> {
+pub(super) fn ttl_seconds(s: &str) -> Result<u64, String> {
     let seconds = if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         s.parse().map_err(|_| "is too large".to_string())?
     } else {

@@ -69,7 +69,7 @@ enum Tok<'a> {
 }
 
 /// Check a name template; `Err` says what to change.
-pub fn name_template(t: &str) -> Result<(), String> {
+pub(super) fn name_template(t: &str) -> Result<(), String> {
     if t.trim().is_empty() {
         return Err("is empty; leave name_template out to use the engine's default".into());
     }

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 /// RFC 1123 label: Service names, namespaces, port names' cousins. At most 63 characters.
-pub fn dns_label(s: &str) -> Result<(), String> {
+pub(crate) fn dns_label(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -27,7 +27,7 @@ pub fn dns_label(s: &str) -> Result<(), String> {
 }
 
 /// RFC 1123 subdomain: Secret, ConfigMap, ServiceAccount and Role names. At most 253 characters.
-pub fn dns_subdomain(s: &str) -> Result<(), String> {
+pub(crate) fn dns_subdomain(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -55,7 +55,7 @@ pub fn dns_subdomain(s: &str) -> Result<(), String> {
 }
 
 /// IANA service name, as Kubernetes requires for port names: at most 15 characters.
-pub fn port_name(s: &str) -> Result<(), String> {
+pub(crate) fn port_name(s: &str) -> Result<(), String> {
     dns_label(s)?;
     if s.len() > 15 {
         return Err(format!(
@@ -83,7 +83,7 @@ fn qualified_name_part(s: &str) -> bool {
 }
 
 /// Label and annotation keys: `[prefix/]name`, prefix a DNS subdomain, name at most 63 characters.
-pub fn label_key(s: &str) -> Result<(), String> {
+pub(crate) fn label_key(s: &str) -> Result<(), String> {
     let (prefix, name) = match s.split_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, s),
@@ -100,7 +100,7 @@ pub fn label_key(s: &str) -> Result<(), String> {
 }
 
 /// Label values: empty, or at most 63 characters of letters, digits, '-', '_', '.'.
-pub fn label_value(s: &str) -> Result<(), String> {
+pub(crate) fn label_value(s: &str) -> Result<(), String> {
     if s.is_empty() || qualified_name_part(s) {
         Ok(())
     } else if s.len() > 63 {
@@ -117,7 +117,7 @@ pub fn label_value(s: &str) -> Result<(), String> {
 }
 
 /// Keys inside a Secret or ConfigMap.
-pub fn config_key(s: &str) -> Result<(), String> {
+pub(crate) fn config_key(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 253 {
         return Err("must be 1-253 characters".into());
     }
@@ -135,7 +135,7 @@ pub fn config_key(s: &str) -> Result<(), String> {
 
 /// A duration both OpenBao (Go) and Prometheus read the same way: one or more `<n><unit>` with
 /// units `h`, `m`, `s`, `ms` in that order, e.g. `30s`, `1h30m`. Returns milliseconds.
-pub fn duration_ms(s: &str) -> Result<u64, String> {
+pub(crate) fn duration_ms(s: &str) -> Result<u64, String> {
     const UNITS: [(&str, u64); 4] = [("h", 3_600_000), ("m", 60_000), ("s", 1_000), ("ms", 1)];
     let bad = || "is not a duration like 30s, 5m or 1h30m (units h, m, s, ms)".to_string();
     if s.is_empty() {
@@ -179,7 +179,7 @@ pub fn duration_ms(s: &str) -> Result<u64, String> {
 }
 
 /// `host:port` or `[v6]:port`, port 1-65535.
-pub fn address(s: &str) -> Result<(String, u16), String> {
+pub(crate) fn address(s: &str) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = s.strip_prefix('[') {
         let (h, p) = rest
             .split_once("]:")
@@ -208,7 +208,7 @@ pub fn address(s: &str) -> Result<(String, u16), String> {
 }
 
 /// A host name or IP address other nodes and Prometheus can dial.
-pub fn host(s: &str) -> Result<(), String> {
+pub(crate) fn host(s: &str) -> Result<(), String> {
     if s.is_empty() || s.len() > 253 {
         return Err("must be 1-253 characters".into());
     }
@@ -222,7 +222,7 @@ pub fn host(s: &str) -> Result<(), String> {
 }
 
 /// A file path inside a container or on the Prometheus host.
-pub fn file_path(s: &str) -> Result<(), String> {
+pub(crate) fn file_path(s: &str) -> Result<(), String> {
     if s.is_empty() {
         return Err("must not be empty".into());
     }
@@ -246,13 +246,13 @@ pub fn file_path(s: &str) -> Result<(), String> {
 /// Characters that can end a line or reorder text for some reader of an artifact (YAML 1.1
 /// breaks lines at U+0085, U+2028 and U+2029; terminals and editors obey bidirectional
 /// overrides), and therefore never appear in a name or path baogen writes.
-pub fn unsafe_char(c: char) -> bool {
+pub(crate) fn unsafe_char(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{2028}' | '\u{2029}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
 }
 
 /// Why the file name of a profile cannot be written into artifact headers, if it cannot.
-pub fn unsafe_file_name(path: &Path) -> Option<String> {
+pub(crate) fn unsafe_file_name(path: &Path) -> Option<String> {
     let name = path.file_name()?;
     let Some(name) = name.to_str() else {
         return Some("is not valid UTF-8".into());
@@ -265,7 +265,7 @@ pub fn unsafe_file_name(path: &Path) -> Option<String> {
 /// Does this string hold something shaped like a credential, anywhere in it (`Bearer hvs.…`, a
 /// PEM private key inside a longer value)? Profiles name the Secret that holds a token, never
 /// the token itself; keys are scanned as well as values.
-pub fn looks_like_secret(s: &str) -> Option<&'static str> {
+pub(crate) fn looks_like_secret(s: &str) -> Option<&'static str> {
     // Every shape below has a '.' or a PEM dash line: most keys and names have neither, and a
     // profile of 10,000 roles passes through here some 130,000 times.
     if !s.contains('.') && !s.contains("-----") {

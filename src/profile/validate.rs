@@ -17,14 +17,14 @@ pub(crate) struct Ctx<'a> {
 }
 
 impl<'a> Ctx<'a> {
-    pub fn new(path: &'a Path) -> Self {
+    pub(super) fn new(path: &'a Path) -> Self {
         Ctx {
             path,
             diags: Vec::new(),
         }
     }
 
-    pub fn error(
+    pub(super) fn error(
         &mut self,
         span: Option<Range<usize>>,
         message: impl Into<String>,
@@ -35,7 +35,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// Run a string check; on failure report `<what> <reason>` at the value.
-    pub fn check<T>(
+    pub(super) fn check<T>(
         &mut self,
         value: &Sp<String>,
         what: &str,
@@ -76,7 +76,7 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    pub fn labels(&mut self, labels: &raw::Labels, what: &str) -> model::Labels {
+    pub(super) fn labels(&mut self, labels: &raw::Labels, what: &str) -> model::Labels {
         let mut out = BTreeMap::new();
         for (k, v) in labels {
             self.check(
@@ -188,7 +188,10 @@ fn parse_version(s: &str) -> Result<Version, String> {
     }
 }
 
-pub fn validate(path: &Path, raw: &raw::Profile) -> (Option<model::Profile>, Vec<Diagnostic>) {
+pub(super) fn validate(
+    path: &Path,
+    raw: &raw::Profile,
+) -> (Option<model::Profile>, Vec<Diagnostic>) {
     let mut cx = Ctx::new(path);
     let profile = profile(&mut cx, raw);
     if cx.diags.is_empty() {

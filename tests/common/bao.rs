@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::common::TempDir;
 
-pub struct Bao {
+pub(crate) struct Bao {
     child: Child,
     pub dir: TempDir,
     pub addr: String,
@@ -31,14 +31,14 @@ fn free_port_pair() -> u16 {
 }
 
 /// A response: status code and JSON body (Null when empty or not JSON).
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub body: serde_json::Value,
     pub text: String,
 }
 
 /// A tiny HTTP/1.0 client: one request per connection, no chunked encoding to decode.
-pub fn http(
+pub(crate) fn http(
     addr: &str,
     method: &str,
     path: &str,
@@ -73,7 +73,7 @@ pub fn http(
 }
 
 impl Bao {
-    pub fn start(bao: &Path) -> Bao {
+    pub(crate) fn start(bao: &Path) -> Bao {
         let dir = TempDir::new("bao");
         let port = free_port_pair();
         let config = format!(
@@ -148,16 +148,16 @@ cluster_addr = "https://127.0.0.1:{cluster}"
         }
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    pub fn call(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
         http(&self.addr, method, path, Some(&self.token), body)
     }
 
     /// Mount the Kubernetes secrets engine at `kubernetes/`.
-    pub fn enable_kubernetes(&self) {
+    pub(crate) fn enable_kubernetes(&self) {
         let enable = self.call(
             "POST",
             "/v1/sys/mounts/kubernetes",
@@ -167,7 +167,7 @@ cluster_addr = "https://127.0.0.1:{cluster}"
     }
 
     /// Fail on the warning OpenBao prints instead of refusing an unknown config key.
-    pub fn assert_clean_log(&self) {
+    pub(crate) fn assert_clean_log(&self) {
         let log = self.log_text();
         assert!(
             !log.contains("unknown or unsupported field"),
@@ -176,7 +176,7 @@ cluster_addr = "https://127.0.0.1:{cluster}"
     }
 
     /// A `bao` CLI command pointed at this server.
-    pub fn cli(&self, bao: &Path) -> Command {
+    pub(crate) fn cli(&self, bao: &Path) -> Command {
         let mut c = Command::new(bao);
         c.env("BAO_ADDR", &self.addr).env("BAO_TOKEN", &self.token);
         c

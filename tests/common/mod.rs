@@ -4,21 +4,21 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-pub fn root() -> PathBuf {
+pub(crate) fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-pub fn baogen() -> Command {
+pub(crate) fn baogen() -> Command {
     Command::new(env!("CARGO_BIN_EXE_baogen"))
 }
 
-pub fn run_baogen(args: &[&str]) -> Output {
+pub(crate) fn run_baogen(args: &[&str]) -> Output {
     baogen().args(args).output().expect("baogen runs")
 }
 
 /// Locate a real tool the test needs. Under CI=true a missing tool fails the test loudly;
 /// elsewhere the test is skipped with a message on stderr (run scripts/install-tools).
-pub fn tool(name: &str) -> Option<PathBuf> {
+pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     let candidates = [
         root().join(".tools/venv/bin").join(name),
         root().join(".tools/bin").join(name),
@@ -37,7 +37,7 @@ pub fn tool(name: &str) -> Option<PathBuf> {
     found
 }
 
-pub fn which(name: &str) -> Option<PathBuf> {
+pub(crate) fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
         .map(|d| d.join(name))
@@ -45,7 +45,7 @@ pub fn which(name: &str) -> Option<PathBuf> {
 }
 
 /// Run a command with `input` on its stdin and collect its output.
-pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
+pub(crate) fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
     use std::io::Write;
     use std::process::Stdio;
     let mut child = cmd
@@ -59,7 +59,7 @@ pub fn output_with_stdin(cmd: &mut Command, input: &[u8]) -> Output {
 }
 
 /// Copy a directory tree.
-pub fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap().flatten() {
         let target = to.join(e.file_name());
@@ -72,7 +72,7 @@ pub fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Every file under `dir` as (relative path, bytes), sorted; empty when `dir` is missing.
-pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
     fn walk(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
@@ -95,10 +95,10 @@ pub fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 /// A temporary directory removed when dropped.
-pub struct TempDir(pub PathBuf);
+pub(crate) struct TempDir(pub PathBuf);
 
 impl TempDir {
-    pub fn new(tag: &str) -> Self {
+    pub(crate) fn new(tag: &str) -> Self {
         use std::sync::atomic::{AtomicU32, Ordering};
         static N: AtomicU32 = AtomicU32::new(0);
         let dir = std::env::temp_dir().join(format!(
@@ -110,7 +110,7 @@ impl TempDir {
         std::fs::create_dir_all(&dir).expect("create temp dir");
         TempDir(dir)
     }
-    pub fn path(&self) -> &Path {
+    pub(crate) fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -124,7 +124,7 @@ impl Drop for TempDir {
 /// A minimal valid demo profile around engine roles: `config` is added to the engine config
 /// table (after `kubernetes_host`), `engine` are extra `[kubernetes_secrets]` keys, `roles` is
 /// the TOML of the roles' keys after one `[[kubernetes_secrets.roles]]` header.
-pub fn engine_profile(config: &str, engine: &str, roles: &str) -> String {
+pub(crate) fn engine_profile(config: &str, engine: &str, roles: &str) -> String {
     format!(
         r#"profile = "demo"
 [listener.api]
@@ -145,11 +145,11 @@ config = {{ kubernetes_host = "https://k8s.example:6443"{config} }}
 
 /// A small deterministic pseudo-random sequence (no extra crate for test corpora): the same
 /// seed gives the same corpus on every run, so a failure reproduces.
-pub struct Lcg(pub u64);
+pub(crate) struct Lcg(pub u64);
 
 impl Lcg {
     /// A number below `bound`.
-    pub fn below(&mut self, bound: u64) -> u64 {
+    pub(crate) fn below(&mut self, bound: u64) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)

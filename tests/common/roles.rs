@@ -2,7 +2,7 @@
 //! modes, for the scale benchmark and the limit tests.
 #![allow(dead_code)]
 
-pub fn profile_with_roles(n: usize) -> String {
+pub(crate) fn profile_with_roles(n: usize) -> String {
     let mut s = String::from(
         r#"profile = "demo"
 

@@ -21,7 +21,7 @@ static RESERVED: Mutex<Vec<u16>> = Mutex::new(Vec::new());
 
 /// A block of `len` consecutive free ports on 127.0.0.1, outside the kernel's ephemeral range
 /// (32768+) so outgoing connections cannot grab them between the check and the bind.
-pub fn free_block(len: u16) -> u16 {
+pub(crate) fn free_block(len: u16) -> u16 {
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -51,7 +51,7 @@ pub fn free_block(len: u16) -> u16 {
 /// The committed variant with its placeholder ports (18000-18999) moved, as one block that
 /// keeps their spacing (and so the gap after each listener for its hidden cluster port), to
 /// free ports. Returns the text and a map placeholder → real port.
-pub fn rewrite_ports(text: &str) -> (String, BTreeMap<u16, u16>) {
+pub(crate) fn rewrite_ports(text: &str) -> (String, BTreeMap<u16, u16>) {
     let bytes = text.as_bytes();
     let mut runs = Vec::new(); // (start, end, value)
     let mut i = 0;
@@ -90,14 +90,14 @@ pub fn rewrite_ports(text: &str) -> (String, BTreeMap<u16, u16>) {
 }
 
 /// A server process killed by its PID when dropped, also while a failing test unwinds.
-pub struct Proc {
+pub(crate) struct Proc {
     pub name: String,
     child: Child,
     pub log: PathBuf,
 }
 
 impl Proc {
-    pub fn spawn(name: &str, mut cmd: Command, log: PathBuf) -> Proc {
+    pub(crate) fn spawn(name: &str, mut cmd: Command, log: PathBuf) -> Proc {
         let out = std::fs::File::create(&log).expect("create log file");
         let err = out.try_clone().unwrap();
         let child = cmd
@@ -113,12 +113,12 @@ impl Proc {
         }
     }
 
-    pub fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Panic with the process's own output when it has exited (e.g. it refused its config).
-    pub fn assert_running(&mut self) {
+    pub(crate) fn assert_running(&mut self) {
         if let Ok(Some(status)) = self.child.try_wait() {
             panic!(
                 "{} exited ({status}); its output:\n{}",
@@ -129,7 +129,7 @@ impl Proc {
     }
 
     /// OpenBao only warns on unknown keys and starts anyway: fail on any such warning.
-    pub fn assert_no_unknown_fields(&self) {
+    pub(crate) fn assert_no_unknown_fields(&self) {
         let bad: Vec<String> = self
             .log_text()
             .lines()
@@ -153,7 +153,7 @@ impl Drop for Proc {
 }
 
 /// Run a tool to completion; panic with its output when it fails.
-pub fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -168,7 +168,7 @@ pub fn run(cmd: &mut Command) -> String {
 
 /// A test CA and a server certificate for localhost and 127.0.0.1 under `dir/tls/`, plus an
 /// unrelated CA (`wrong-ca.crt`) for the TLS failure cases. Private keys exist only here.
-pub fn make_pki(dir: &Path) -> PathBuf {
+pub(crate) fn make_pki(dir: &Path) -> PathBuf {
     let openssl = common::tool("openssl").expect("openssl");
     let tls = dir.join("tls");
     std::fs::create_dir_all(&tls).unwrap();
@@ -232,12 +232,12 @@ pub fn make_pki(dir: &Path) -> PathBuf {
 }
 
 /// Blocking HTTP(S) that trusts only the test CA.
-pub struct Http {
+pub(crate) struct Http {
     agent: ureq::Agent,
 }
 
 impl Http {
-    pub fn new(ca: Option<&Path>) -> Http {
+    pub(crate) fn new(ca: Option<&Path>) -> Http {
         use ureq::tls::{PemItem, RootCerts, TlsConfig};
         let mut tls = TlsConfig::builder();
         if let Some(ca) = ca {
@@ -261,7 +261,7 @@ impl Http {
     }
 
     /// GET with an optional `Authorization: Bearer` token: status and body.
-    pub fn get(&self, url: &str, bearer: Option<&str>) -> Result<(u16, String), String> {
+    pub(crate) fn get(&self, url: &str, bearer: Option<&str>) -> Result<(u16, String), String> {
         let mut req = self.agent.get(url);
         if let Some(t) = bearer {
             req = req.header("Authorization", &format!("Bearer {t}"));
@@ -272,7 +272,13 @@ impl Http {
     }
 
     /// An OpenBao API call with a JSON body and `X-Vault-Token`.
-    pub fn api(&self, method: &str, url: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+    pub(crate) fn api(
+        &self,
+        method: &str,
+        url: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> (u16, Value) {
         let mut req = match method {
             "PUT" => self.agent.put(url),
             _ => self.agent.post(url),
@@ -291,7 +297,7 @@ impl Http {
 }
 
 /// Poll `f` every 200 ms until it returns `Some`, or panic after `limit` naming `what`.
-pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
     loop {
         if let Some(v) = f() {
@@ -306,14 +312,14 @@ pub fn wait_for<T>(what: &str, limit: Duration, mut f: impl FnMut() -> Option<T>
 }
 
 /// One OpenBao server: its process, API base URL and the test CA.
-pub struct Bao {
+pub(crate) struct Bao {
     pub proc: Proc,
     pub api: String,
 }
 
 impl Bao {
     /// `bao server` with the given config files, in `cwd` (relative paths resolve there).
-    pub fn start(name: &str, cwd: &Path, configs: &[PathBuf], api: String) -> Bao {
+    pub(crate) fn start(name: &str, cwd: &Path, configs: &[PathBuf], api: String) -> Bao {
         let bao = common::tool("bao").expect("bao");
         let mut cmd = Command::new(bao);
         cmd.current_dir(cwd).arg("server");
@@ -331,7 +337,7 @@ impl Bao {
     }
 
     /// Wait until the API listener answers /v1/sys/health, with any status.
-    pub fn wait_listening(&mut self, http: &Http) {
+    pub(crate) fn wait_listening(&mut self, http: &Http) {
         let url = format!("{}/v1/sys/health", self.api);
         let proc = &mut self.proc;
         wait_for(
@@ -345,7 +351,7 @@ impl Bao {
     }
 
     /// Initialize with one key share; returns (unseal key, root token).
-    pub fn init(&mut self, http: &Http) -> (String, String) {
+    pub(crate) fn init(&mut self, http: &Http) -> (String, String) {
         let (status, v) = http.api(
             "PUT",
             &format!("{}/v1/sys/init", self.api),
@@ -359,7 +365,7 @@ impl Bao {
         )
     }
 
-    pub fn unseal(&mut self, http: &Http, key: &str) {
+    pub(crate) fn unseal(&mut self, http: &Http, key: &str) {
         let url = format!("{}/v1/sys/unseal", self.api);
         let proc = &mut self.proc;
         // A Raft follower says "not initialized" until retry_join has reached the leader.
@@ -379,7 +385,7 @@ impl Bao {
     }
 
     /// Wait for /v1/sys/health to answer `want` (200 active, 429 standby, 503 sealed).
-    pub fn wait_health(&mut self, http: &Http, want: u16) {
+    pub(crate) fn wait_health(&mut self, http: &Http, want: u16) {
         let url = format!("{}/v1/sys/health", self.api);
         let proc = &mut self.proc;
         wait_for(
@@ -397,13 +403,13 @@ impl Bao {
 }
 
 /// A Prometheus run by hand: generated config as is, data in a temp dir, loopback port.
-pub struct Prom {
+pub(crate) struct Prom {
     pub proc: Proc,
     pub url: String,
 }
 
 impl Prom {
-    pub fn start(config: &Path, data: &Path) -> Prom {
+    pub(crate) fn start(config: &Path, data: &Path) -> Prom {
         let bin = common::tool("prometheus").expect("prometheus");
         let port = free_block(1);
         let mut cmd = Command::new(bin);
@@ -425,7 +431,11 @@ impl Prom {
     }
 
     /// An instant query: (labels, value) per series.
-    pub fn query(&self, http: &Http, q: &str) -> Option<Vec<(BTreeMap<String, String>, f64)>> {
+    pub(crate) fn query(
+        &self,
+        http: &Http,
+        q: &str,
+    ) -> Option<Vec<(BTreeMap<String, String>, f64)>> {
         let url = format!("{}/api/v1/query?query={}", self.url, encode(q));
         let (status, body) = http.get(&url, None).ok()?;
         if status != 200 {
@@ -457,7 +467,7 @@ impl Prom {
     }
 
     /// Wait until `q` returns a scalar-like single value (the sum over series) equal to `want`.
-    pub fn wait_value(&mut self, http: &Http, q: &str, want: f64, limit: Duration) {
+    pub(crate) fn wait_value(&mut self, http: &Http, q: &str, want: f64, limit: Duration) {
         let mut last = None;
         let start = Instant::now();
         loop {
@@ -485,7 +495,7 @@ impl Prom {
 }
 
 /// Percent-encode a query parameter.
-pub fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

@@ -11,7 +11,7 @@ use crate::common::{self, TempDir};
 /// README's `openbao-values.yaml` and the official OpenBao chart, unpacked, at
 /// `openbao-chart/`: the paths the README snippets use.
 /// Without the chart (outside CI) the directory is simply absent.
-pub fn workspace(tag: &str) -> TempDir {
+pub(crate) fn workspace(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
     let root = common::root();
     std::fs::create_dir_all(dir.path().join("profiles")).unwrap();
@@ -42,7 +42,7 @@ pub fn workspace(tag: &str) -> TempDir {
 
 /// Copy this working tree's files (tracked and untracked, not ignored: what a fresh clone of
 /// the commit being made holds) into `dir`.
-pub fn copy_checkout(dir: &Path) {
+pub(crate) fn copy_checkout(dir: &Path) {
     let root = common::root();
     let files = Command::new("git")
         .args(["ls-files", "-co", "--exclude-standard", "-z"])
@@ -62,14 +62,19 @@ pub fn copy_checkout(dir: &Path) {
 }
 
 /// A fresh copy of the repository, as a new user clones it.
-pub fn fresh_clone(tag: &str) -> TempDir {
+pub(crate) fn fresh_clone(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
     copy_checkout(dir.path());
     dir
 }
 
 /// Run a README snippet of the copy `clone` (integrations/examples/REL) from `cwd`.
-pub fn run_clone_snippet(clone: &Path, cwd: &Path, rel: &str, path: &std::ffi::OsStr) -> Output {
+pub(crate) fn run_clone_snippet(
+    clone: &Path,
+    cwd: &Path,
+    rel: &str,
+    path: &std::ffi::OsStr,
+) -> Output {
     Command::new("sh")
         .arg("-eu")
         .arg(clone.join("integrations/examples").join(rel))
@@ -81,7 +86,7 @@ pub fn run_clone_snippet(clone: &Path, cwd: &Path, rel: &str, path: &std::ffi::O
 
 /// The official OpenBao Helm chart, unchanged, from `../shared/charts/` beside the checkout.
 /// Missing: the test fails under CI=true and is skipped (with a message) elsewhere.
-pub fn official_chart() -> Option<PathBuf> {
+pub(crate) fn official_chart() -> Option<PathBuf> {
     let chart = common::root().join("../shared/charts/openbao-0.29.2.tgz");
     if chart.is_file() {
         return Some(chart);
@@ -95,7 +100,7 @@ pub fn official_chart() -> Option<PathBuf> {
 }
 
 /// The directory holding this build's `baogen`.
-pub fn baogen_dir() -> PathBuf {
+pub(crate) fn baogen_dir() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_baogen"))
         .parent()
         .unwrap()
@@ -103,7 +108,7 @@ pub fn baogen_dir() -> PathBuf {
 }
 
 /// PATH with `extra` dirs first, then this build's baogen, then the inherited PATH.
-pub fn path_with(extra: &[&Path]) -> std::ffi::OsString {
+pub(crate) fn path_with(extra: &[&Path]) -> std::ffi::OsString {
     let mut dirs: Vec<PathBuf> = extra.iter().map(|p| p.to_path_buf()).collect();
     dirs.push(baogen_dir());
     if let Some(p) = std::env::var_os("PATH") {
@@ -113,7 +118,7 @@ pub fn path_with(extra: &[&Path]) -> std::ffi::OsString {
 }
 
 /// A dir with `name` linked to `target`, to put a tool on PATH under the README's name.
-pub fn bin_dir_with(parent: &Path, name: &str, target: &Path) -> PathBuf {
+pub(crate) fn bin_dir_with(parent: &Path, name: &str, target: &Path) -> PathBuf {
     let bin = parent.join(format!(".bin-{name}"));
     std::fs::create_dir_all(&bin).unwrap();
     let _ = std::fs::remove_file(bin.join(name));
@@ -122,13 +127,13 @@ pub fn bin_dir_with(parent: &Path, name: &str, target: &Path) -> PathBuf {
 }
 
 /// The text of a README snippet file under integrations/examples/.
-pub fn snippet(rel: &str) -> String {
+pub(crate) fn snippet(rel: &str) -> String {
     std::fs::read_to_string(common::root().join("integrations/examples").join(rel))
         .unwrap_or_else(|e| panic!("integrations/examples/{rel}: {e}"))
 }
 
 /// Run a shell snippet exactly as the README shows it, in `cwd`.
-pub fn run_snippet(
+pub(crate) fn run_snippet(
     cwd: &Path,
     rel: &str,
     path: &std::ffi::OsStr,
@@ -145,12 +150,12 @@ pub fn run_snippet(
     cmd.output().expect("sh runs")
 }
 
-pub fn text(b: &[u8]) -> String {
+pub(crate) fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
 /// Fail with both streams when a command did not succeed.
-pub fn assert_ok(out: &Output, what: &str) {
+pub(crate) fn assert_ok(out: &Output, what: &str) {
     assert!(
         out.status.success(),
         "{what} failed ({}):\n--- stdout\n{}\n--- stderr\n{}",
@@ -160,7 +165,7 @@ pub fn assert_ok(out: &Output, what: &str) {
     );
 }
 
-pub fn assert_failed(out: &Output, what: &str) {
+pub(crate) fn assert_failed(out: &Output, what: &str) {
     assert!(
         !out.status.success(),
         "{what} should have failed:\n--- stdout\n{}\n--- stderr\n{}",
@@ -170,12 +175,12 @@ pub fn assert_failed(out: &Output, what: &str) {
 }
 
 /// Parse a YAML stream into objects (empty documents dropped).
-pub fn objects(stream: &str) -> Vec<serde_json::Value> {
+pub(crate) fn objects(stream: &str) -> Vec<serde_json::Value> {
     serde_saphyr::from_str_multiple::<serde_json::Value, Vec<_>>(stream)
         .unwrap_or_else(|e| panic!("not a YAML stream: {e}\n{stream}"))
 }
 
-pub fn kinds(objs: &[serde_json::Value]) -> Vec<String> {
+pub(crate) fn kinds(objs: &[serde_json::Value]) -> Vec<String> {
     objs.iter()
         .map(|o| {
             format!(
@@ -188,7 +193,7 @@ pub fn kinds(objs: &[serde_json::Value]) -> Vec<String> {
 }
 
 /// The rendered StatefulSet's OpenBao container.
-pub fn openbao_container(objs: &[serde_json::Value]) -> serde_json::Value {
+pub(crate) fn openbao_container(objs: &[serde_json::Value]) -> serde_json::Value {
     let sts = objs
         .iter()
         .find(|o| o["kind"] == "StatefulSet")
@@ -202,7 +207,7 @@ pub fn openbao_container(objs: &[serde_json::Value]) -> serde_json::Value {
         .unwrap()
 }
 
-pub fn assert_patched(objs: &[serde_json::Value]) {
+pub(crate) fn assert_patched(objs: &[serde_json::Value]) {
     let c = openbao_container(objs);
     let env: Vec<&str> = c["env"]
         .as_array()
