@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
-use crate::diag::{self, Diagnostic};
+use crate::diag::report::{self, Format, Report};
+use crate::diag::{self, Code, Diagnostic};
 use crate::model::Profile;
 use crate::{emit, integrate, outputs, profile, write};
 
@@ -32,6 +33,30 @@ struct Cli {
     /// Colour in diagnostics: auto (a terminal without NO_COLOR), always or never.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     color: Color,
+    /// How problems are reported: human (snippets on stderr), json (one object per line),
+    /// sarif (SARIF 2.1.0) or github (workflow commands). Machine formats go to stdout, except
+    /// in helm-post-render and kustomize-plugin, whose stdout belongs to Helm and kustomize.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+    Sarif,
+    Github,
+}
+
+impl MessageFormat {
+    fn format(self) -> Format {
+        match self {
+            MessageFormat::Human => Format::Human,
+            MessageFormat::Json => Format::Json,
+            MessageFormat::Sarif => Format::Sarif,
+            MessageFormat::Github => Format::Github,
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -58,6 +83,18 @@ impl Color {
 struct Output {
     quiet: bool,
     color: bool,
+    format: Format,
+    /// Whether stdout belongs to another tool (Helm, kustomize): reports then go to stderr.
+    stdout_is_data: bool,
+}
+
+fn output() -> Output {
+    OUTPUT.get().copied().unwrap_or(Output {
+        quiet: false,
+        color: false,
+        format: Format::Human,
+        stdout_is_data: false,
+    })
 }
 
 /// Set once in `main` from the global flags: what prints progress and diagnostics reads it
@@ -132,8 +169,8 @@ enum Command {
 enum Failure {
     Invalid(Vec<Diagnostic>),
     Message(String),
-    /// Already rendered for humans (integration errors).
-    Rendered(String),
+    /// An integration refused its input.
+    Integration(integrate::Error),
 }
 
 impl From<Vec<Diagnostic>> for Failure {
@@ -154,22 +191,48 @@ pub fn main() -> i32 {
     let _ = OUTPUT.set(Output {
         quiet: cli.quiet,
         color: cli.color.enabled(),
+        format: cli.message_format.format(),
+        stdout_is_data: matches!(
+            cli.command,
+            Command::HelmPostRender { .. } | Command::KustomizePlugin { .. } | Command::Krm
+        ),
     });
     let mut sources = diag::Sources::default();
-    match run(cli.command, &mut sources) {
-        Ok(code) => code,
-        Err(Failure::Invalid(diags)) => {
-            print_diagnostics(&diags, &sources);
-            INVALID
+    let failure = match run(cli.command, &mut sources) {
+        Ok(code) => return code,
+        Err(f) => f,
+    };
+    let format = output().format;
+    let mut report = Report::default();
+    match failure {
+        Failure::Invalid(diags) if format == Format::Human => print_diagnostics(&diags, &sources),
+        Failure::Invalid(diags) => report.diagnostics = diags,
+        Failure::Message(m) if format == Format::Human => eprintln!("error: {m}"),
+        Failure::Message(m) => report.errors.push(m),
+        Failure::Integration(e) if format == Format::Human => eprint!("{}", e.render()),
+        Failure::Integration(integrate::Error::Profile { diags, source }) => {
+            if let (Some(text), Some(d)) = (source, diags.first()) {
+                sources.insert(d.file.clone(), text);
+            }
+            report.diagnostics = diags;
         }
-        Err(Failure::Message(m)) => {
-            eprintln!("error: {m}");
-            INVALID
-        }
-        Err(Failure::Rendered(text)) => {
-            eprint!("{text}");
-            INVALID
-        }
+        Failure::Integration(integrate::Error::Message(m)) => report.errors.push(m),
+    }
+    print_report(&report, &sources);
+    INVALID
+}
+
+/// A report in the machine format asked for; nothing for `human`, which prints as it goes.
+fn print_report(report: &Report, sources: &diag::Sources) {
+    let out = output();
+    if out.format == Format::Human {
+        return;
+    }
+    let text = report.render(out.format, sources);
+    if out.stdout_is_data {
+        let _ = std::io::stderr().write_all(text.as_bytes());
+    } else {
+        print_stdout(&text);
     }
 }
 
@@ -204,6 +267,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
                 match write::stage(dir, &art.files, force) {
                     Ok(s) => staged.push(s),
                     Err(e) => refused.push(outputs::at_output(
+                        diag::Code::OutputRefused,
                         p,
                         explicit,
                         format!("cannot render into {}: {}", e.path.display(), e.message),
@@ -300,7 +364,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
 }
 
 fn integration(e: integrate::Error) -> Failure {
-    Failure::Rendered(e.render())
+    Failure::Integration(e)
 }
 
 /// The most read from stdin: far above any chart's render, far below the machine's memory.
@@ -363,53 +427,146 @@ fn compare(
 ) -> Result<i32, Failure> {
     let loaded = load_all(paths, sources)?;
     let dirs = outputs::dirs(&loaded, against, "--against")?;
-    let mut report = String::new();
+    let mut text = String::new();
+    let mut report = Report {
+        drift_is_error: fail_on_drift,
+        ..Report::default()
+    };
     let mut drifted = Vec::new();
     for (p, dir) in loaded.iter().zip(&dirs) {
         let drift = write::compare(dir, &emit::render(p).files);
         if drift.is_empty() {
             continue;
         }
-        drifted.push(p.path.display().to_string());
+        let dir = outputs::normalize(dir);
+        drifted.push((p, dir.clone()));
+        if loaded.len() > 1 {
+            text.push_str(&format!(
+                "# {} -> {}\n",
+                outputs::normalize(&p.path).display(),
+                dir.display()
+            ));
+        }
         for d in drift {
-            match d {
-                write::Drift::Changed { diff, .. } => report.push_str(&diff),
-                write::Drift::Missing { path } => {
-                    report.push_str(&format!("missing: {}\n", dir.join(path).display()))
+            let (code, path, message, diff) = match d {
+                write::Drift::Changed { path, diff } => {
+                    text.push_str(&diff);
+                    (
+                        Code::DriftChanged,
+                        path,
+                        "differs from what the profile renders".to_string(),
+                        Some(diff),
+                    )
                 }
-                write::Drift::Extra { path } => report.push_str(&format!(
-                    "extra (not rendered by the profile): {}\n",
-                    dir.join(path).display()
-                )),
-                write::Drift::Unreadable { path, reason } => report.push_str(&format!(
-                    "not a file baogen reads: {} ({reason})\n",
-                    dir.join(path).display()
-                )),
-            }
+                write::Drift::Missing { path } => {
+                    text.push_str(&format!("missing: {}\n", dir.join(&path).display()));
+                    (
+                        Code::DriftMissing,
+                        path,
+                        "is rendered by the profile but missing".into(),
+                        None,
+                    )
+                }
+                write::Drift::Extra { path } => {
+                    text.push_str(&format!(
+                        "extra (not rendered by the profile): {}\n",
+                        dir.join(&path).display()
+                    ));
+                    (
+                        Code::DriftExtra,
+                        path,
+                        "is not rendered by the profile".into(),
+                        None,
+                    )
+                }
+                write::Drift::Unreadable { path, reason } => {
+                    text.push_str(&format!(
+                        "not a file baogen reads: {} ({reason})\n",
+                        dir.join(&path).display()
+                    ));
+                    (
+                        Code::DriftUnreadable,
+                        path,
+                        format!("is not a file baogen reads ({reason})"),
+                        None,
+                    )
+                }
+            };
+            let file = dir.join(&path);
+            report.drift.push(report::Drift {
+                code,
+                profile: outputs::normalize(&p.path),
+                message: format!("{} {message}", file.display()),
+                file,
+                diff,
+            });
         }
     }
-    print_stdout(&report);
+    if output().format == Format::Human {
+        print_stdout(&text);
+    } else {
+        print_report(&report, sources);
+    }
     if drifted.is_empty() {
         status(format!("up to date: {} profile(s)", loaded.len()));
         return Ok(OK);
     }
-    let fix = format!("baogen render {}", drifted.join(" "));
+    // The fix writes where the comparison read: the profile's own output, or --against.
+    let fix: Vec<String> = match against {
+        Some(_) => drifted
+            .iter()
+            .map(|(p, dir)| {
+                format!(
+                    "baogen render {} --out {}",
+                    shell_word(&outputs::normalize(&p.path)),
+                    shell_word(dir)
+                )
+            })
+            .collect(),
+        None => vec![format!(
+            "baogen render {}",
+            drifted
+                .iter()
+                .map(|(p, _)| shell_word(&outputs::normalize(&p.path)))
+                .collect::<Vec<_>>()
+                .join(" ")
+        )],
+    };
+    let names: Vec<String> = drifted
+        .iter()
+        .map(|(p, _)| outputs::normalize(&p.path).display().to_string())
+        .collect();
     eprintln!(
-        "drift: the committed output differs from what {} renders. Fix it with:\n  {fix}",
-        drifted.join(", ")
+        "drift: the committed output differs from what {} renders. Fix it with:\n  {}",
+        names.join(", "),
+        fix.join("\n  ")
     );
     Ok(if fail_on_drift { DRIFT } else { OK })
 }
 
+/// A path as one shell word: plain paths as they are, anything else single-quoted.
+fn shell_word(path: &Path) -> String {
+    let text = path.display().to_string();
+    if !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./+:@%".contains(&b))
+    {
+        text
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
+}
+
 fn print_diagnostics(diags: &[Diagnostic], sources: &diag::Sources) {
-    let color = OUTPUT.get().is_some_and(|o| o.color);
+    let color = output().color;
     let text = diag::render_all(diags, |path| sources.get(path).cloned(), color);
     let _ = std::io::stderr().write_all(text.as_bytes());
 }
 
 /// A progress line on stderr, in one write (`eprintln!` makes one system call per piece).
 fn status(line: String) {
-    if OUTPUT.get().is_some_and(|o| o.quiet) {
+    if output().quiet {
         return;
     }
     let _ = std::io::stderr().write_all(format!("{line}\n").as_bytes());

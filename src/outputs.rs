@@ -4,7 +4,7 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::Profile;
 
 /// The output directory of each profile: `explicit` (`--out`/`--against`) for one profile,
@@ -22,9 +22,15 @@ pub fn dirs(
             (Some(dir), _) => dirs.push(dir.join(&p.name)),
             (None, Some(declared)) => dirs.push(declared.clone()),
             (None, None) => diags.push(
-                Diagnostic::new(&p.path, None, "the profile declares no output directory").help(
-                    format!("add output = \"DIR\" to the profile, or pass {flag} DIR"),
-                ),
+                Diagnostic::new(
+                    Code::NoOutput,
+                    &p.path,
+                    None,
+                    "the profile declares no output directory",
+                )
+                .help(format!(
+                    "add output = \"DIR\" to the profile, or pass {flag} DIR"
+                )),
             ),
         }
     }
@@ -37,13 +43,19 @@ pub fn dirs(
 
 /// A diagnostic about the output of `p`: at its `output` key when that is where the
 /// directory came from.
-pub fn at_output(p: &Profile, explicit: bool, message: String, help: &str) -> Diagnostic {
+pub fn at_output(
+    code: Code,
+    p: &Profile,
+    explicit: bool,
+    message: String,
+    help: &str,
+) -> Diagnostic {
     let span = if explicit {
         None
     } else {
         p.output_span.clone()
     };
-    Diagnostic::new(&p.path, span, message).help(help)
+    Diagnostic::new(code, &p.path, span, message).help(help)
 }
 
 /// Refuse outputs that contain a file some profile on the command line reads, and outputs
@@ -60,6 +72,7 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
         for input in profiles.iter().flat_map(Profile::inputs) {
             if resolve(input).starts_with(out) {
                 diags.push(at_output(
+                    Code::OutputOverlap,
                     p,
                     explicit,
                     format!(
@@ -81,7 +94,8 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
             } else {
                 continue;
             };
-            diags.push(at_output(
+            let mut d = at_output(
+                Code::OutputOverlap,
                 p,
                 explicit,
                 format!(
@@ -94,7 +108,15 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
                 } else {
                     "give each profile its own output directory"
                 },
-            ));
+            );
+            if let (false, Some(span)) = (explicit, &profiles[j].output_span) {
+                d.labels.push(crate::diag::Label {
+                    file: profiles[j].path.clone(),
+                    span: span.clone(),
+                    message: format!("the output of {}", profiles[j].path.display()),
+                });
+            }
+            diags.push(d);
         }
     }
     diags
@@ -102,6 +124,31 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
 
 /// An absolute form of `path` with every link in its existing part resolved and `.`/`..`
 /// removed, so two spellings of one directory compare equal.
+/// `path` as a person would write it: `profiles/../deploy/prod` → `deploy/prod`, `./x` → `x`.
+/// Lexical, so it is used only when it names the same place as `path` (a link on the way
+/// can make `a/..` differ from `.`); otherwise `path` stays as given.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    if out != path && resolve(&out) != resolve(path) {
+        return path.to_path_buf();
+    }
+    out
+}
+
 fn resolve(path: &Path) -> PathBuf {
     let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
     // The longest existing ancestor, canonical, then the rest as written.
@@ -133,6 +180,19 @@ fn resolve(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn normalize_drops_dots_and_parent_steps_that_name_the_same_place() {
+        use super::normalize;
+        use std::path::Path;
+        assert_eq!(
+            normalize(Path::new("profiles/../deploy/prod")),
+            Path::new("deploy/prod")
+        );
+        assert_eq!(normalize(Path::new("./x/./y")), Path::new("x/y"));
+        assert_eq!(normalize(Path::new("../up")), Path::new("../up"));
+        assert_eq!(normalize(Path::new("a/..")), Path::new("."));
+    }
+
     use super::*;
 
     #[test]

@@ -6,6 +6,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
+use baogen::diag::Code;
+
 fn cases() -> Vec<PathBuf> {
     let mut cases: Vec<PathBuf> = std::fs::read_dir(common::root().join("tests/bad"))
         .unwrap()
@@ -25,14 +27,23 @@ fn render_into_existing(rel: &Path) -> (Option<i32>, String) {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join(baogen::write::MARKER), "previous\n").unwrap();
     std::fs::write(out.join("keep.txt"), "previous render\n").unwrap();
-    let output = common::baogen()
-        .current_dir(common::root())
-        .arg("render")
-        .arg(rel)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
+    let mut command = common::baogen();
+    command.current_dir(common::root()).arg("render").arg(rel);
+    // `output-*` cases are about the output a profile declares (or fails to): no --out.
+    let about_output = rel.file_name().is_some_and(|n| {
+        n.to_string_lossy().starts_with("output-") && !n.to_string_lossy().contains("foreign")
+    });
+    if !about_output {
+        command.arg("--out").arg(&out);
+    }
+    let before = listing(&common::root().join("tests/bad"));
+    let output = command.output().unwrap();
+    assert_eq!(
+        listing(&common::root().join("tests/bad")),
+        before,
+        "{}: changed tests/bad",
+        rel.display()
+    );
     assert_eq!(
         std::fs::read_to_string(out.join("keep.txt")).unwrap(),
         "previous render\n",
@@ -55,11 +66,37 @@ fn render_into_existing(rel: &Path) -> (Option<i32>, String) {
         "{}: wrote to stdout",
         rel.display()
     );
-    (
-        output.status.code(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    // The output directory is a fresh temporary one: name it the same way in every run.
+    let stderr = String::from_utf8_lossy(&output.stderr).replace(out.to_str().unwrap(), "<out>");
+    (output.status.code(), stderr)
 }
+
+fn listing(dir: &Path) -> Vec<std::ffi::OsString> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The codes a stderr names, `error[BG0302]` → `BG0302`.
+fn codes_in(stderr: &str) -> Vec<String> {
+    stderr
+        .split("error[")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(']').map(|(code, _)| code.to_string()))
+        .collect()
+}
+
+/// Problems about a whole file, which have no line and column to point at.
+const WITHOUT_PLACE: &[Code] = &[
+    Code::Unreadable,
+    Code::UnsafeFileName,
+    Code::NoOutput,
+    Code::OutputRefused,
+];
 
 #[test]
 fn every_bad_profile_is_refused_with_its_exact_error() {
@@ -84,6 +121,13 @@ fn every_bad_profile_is_refused_with_its_exact_error() {
         if stderr.contains("panicked") {
             failures.push(format!("{}: panicked\n{stderr}", rel.display()));
         }
+        let codes = codes_in(&stderr);
+        if codes.is_empty() {
+            failures.push(format!(
+                "{}: the error names no code\n{stderr}",
+                rel.display()
+            ));
+        }
         let location = format!("{}:", rel.display());
         let has_line_col = stderr.lines().any(|l| {
             l.contains(&location)
@@ -93,7 +137,11 @@ fn every_bad_profile_is_refused_with_its_exact_error() {
                         .all(|n| n.trim().parse::<u32>().is_ok())
                 })
         });
-        if !has_line_col {
+        let whole_file = codes
+            .iter()
+            .all(|c| WITHOUT_PLACE.iter().any(|w| w.id() == c));
+        let names_file = whole_file && stderr.contains(&format!("{}", rel.display()));
+        if !(has_line_col || names_file) {
             failures.push(format!(
                 "{}: the error names no file:line:column\n{stderr}",
                 rel.display()
@@ -123,6 +171,41 @@ fn every_bad_profile_is_refused_with_its_exact_error() {
         cases.len(),
         failures.join("\n\n")
     );
+}
+
+/// Every code that can refuse a profile has a case in tests/bad/ (its .stderr names it) and a
+/// row in the README's table of codes, and every row names a real code.
+#[test]
+fn every_code_has_a_bad_case_and_a_readme_row() {
+    let mut covered = std::collections::BTreeSet::new();
+    for case in cases() {
+        let stderr = std::fs::read_to_string(case.with_extension("stderr")).unwrap_or_default();
+        covered.extend(codes_in(&stderr));
+    }
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let rows: std::collections::BTreeSet<String> = readme
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `BG"))
+        .filter_map(|rest| rest.split_once('`').map(|(n, _)| format!("BG{n}")))
+        .collect();
+    let mut missing = Vec::new();
+    for code in Code::ALL {
+        if !code.is_drift() && !covered.contains(code.id()) {
+            missing.push(format!(
+                "{code} ({}) has no case under tests/bad/",
+                code.summary()
+            ));
+        }
+        if !rows.contains(code.id()) {
+            missing.push(format!("{code} has no row in the README's table of codes"));
+        }
+    }
+    for row in &rows {
+        if !Code::ALL.iter().any(|c| c.id() == row) {
+            missing.push(format!("the README lists {row}, which is no code"));
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
 
 #[test]

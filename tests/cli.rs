@@ -460,3 +460,280 @@ fn quiet_and_color_flags() {
         .unwrap();
     assert!(!esc(&o));
 }
+
+/// SARIF 2.1.0 as published by OASIS (tests/schemas/README.md says where it comes from).
+fn sarif_validator() -> jsonschema::Validator {
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join("tests/schemas/sarif-schema-2.1.0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+fn assert_valid_sarif(validator: &jsonschema::Validator, text: &str) -> serde_json::Value {
+    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid SARIF: {errors:#?}\n{text}");
+    doc
+}
+
+const BAD: &[&str] = &[
+    "tests/bad/demo-duplicate-node.toml",
+    "tests/bad/engine-modes.toml",
+    "tests/bad/port-clash-metrics-and-cluster.toml",
+    "tests/bad/non-utf8.toml",
+    "tests/bad/unreadable-is-a-directory.toml",
+];
+
+#[test]
+fn problems_as_json_lines_sarif_and_workflow_commands() {
+    let render = |format: &str| {
+        let mut args = vec![
+            "render",
+            "--out",
+            "/nonexistent-baogen-out",
+            "--message-format",
+            format,
+        ];
+        args.extend(BAD);
+        let out = run_baogen(&args);
+        assert_eq!(out.status.code(), Some(2), "{format}");
+        (text(&out.stdout), text(&out.stderr))
+    };
+    // The human format names the same codes, on stderr.
+    let (stdout, human) = render("human");
+    assert!(stdout.is_empty());
+    let human_codes: Vec<&str> = human
+        .split("error[")
+        .skip(1)
+        .filter_map(|r| r.split_once(']').map(|(c, _)| c))
+        .collect();
+
+    let (json, stderr) = render("json");
+    assert!(stderr.is_empty(), "{stderr}");
+    let objects: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let json_codes: Vec<&str> = objects
+        .iter()
+        .map(|o| o["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(json_codes, human_codes);
+    for o in &objects {
+        for key in ["code", "severity", "file", "message", "help"] {
+            assert!(o.get(key).is_some(), "{key} missing in {o}");
+        }
+    }
+    let clash = objects.iter().find(|o| o["code"] == "BG0302").unwrap();
+    assert_eq!(
+        (clash["line"].as_u64(), clash["column"].as_u64()),
+        (Some(13), Some(11))
+    );
+    assert_eq!(clash["end"]["column"].as_u64(), Some(25));
+    assert_eq!(clash["labels"][0]["line"].as_u64(), Some(8), "{clash}");
+    let whole_file = objects.iter().find(|o| o["code"] == "BG0101").unwrap();
+    assert!(whole_file.get("line").is_none(), "{whole_file}");
+
+    let (sarif, _) = render("sarif");
+    let doc = assert_valid_sarif(&sarif_validator(), &sarif);
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    let sarif_codes: Vec<&str> = results
+        .iter()
+        .map(|r| r["ruleId"].as_str().unwrap())
+        .collect();
+    assert_eq!(sarif_codes, human_codes);
+    let rules = doc["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    for r in results {
+        let i = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], r["ruleId"]);
+    }
+    let clash = results.iter().find(|r| r["ruleId"] == "BG0302").unwrap();
+    assert_eq!(
+        clash["relatedLocations"][0]["physicalLocation"]["region"]["startLine"].as_u64(),
+        Some(8)
+    );
+
+    let (github, _) = render("github");
+    let lines: Vec<&str> = github.lines().collect();
+    assert_eq!(lines.len(), human_codes.len(), "{github}");
+    assert!(
+        lines.contains(&"::error file=tests/bad/port-clash-metrics-and-cluster.toml,line=13,col=11,endLine=13,endColumn=25,title=BG0302::port 8201 of listener.metrics.address clashes with listener.api.cluster_address%0Atests/bad/port-clash-metrics-and-cluster.toml:8:19: listener.api.cluster_address binds port 8201%0Ahelp: give every listener its own port, leaving a gap: a listener without cluster_address also binds its port + 1"),
+        "{github}"
+    );
+}
+
+#[test]
+fn drift_in_every_message_format_names_file_hunk_and_profile() {
+    let (_tmp, profile, golden) = scratch("active");
+    let edited = std::fs::read_to_string(&profile)
+        .unwrap()
+        .replace("interval = \"30s\"", "interval = \"15s\"");
+    std::fs::write(&profile, edited).unwrap();
+    std::fs::write(golden.join("stray.txt"), "x\n").unwrap();
+    let p = profile.to_str().unwrap();
+
+    let out = run_baogen(&["check", p, "--message-format", "json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let objects: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let changed = objects
+        .iter()
+        .find(|o| {
+            o["code"] == "BG0001" && o["file"].as_str().unwrap().ends_with("servicemonitor.yaml")
+        })
+        .unwrap_or_else(|| panic!("{objects:?}"));
+    assert_eq!(changed["profile"].as_str(), Some(p));
+    assert_eq!(changed["severity"], "error");
+    assert!(changed["diff"]
+        .as_str()
+        .unwrap()
+        .contains("+    interval: 15s"));
+    assert!(changed["line"].as_u64().unwrap() > 1);
+    assert!(objects
+        .iter()
+        .any(|o| o["code"] == "BG0003" && o["file"].as_str().unwrap().ends_with("stray.txt")));
+
+    let out = run_baogen(&["diff", p, "--message-format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0));
+    let doc = assert_valid_sarif(&sarif_validator(), &text(&out.stdout));
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert!(results.iter().all(|r| r["level"] == "warning"), "{doc}");
+    assert!(results.iter().any(|r| r["ruleId"] == "BG0001"));
+
+    let out = run_baogen(&["check", p, "--message-format", "github"]);
+    assert_eq!(out.status.code(), Some(1));
+    let github = text(&out.stdout);
+    assert!(
+        github.lines().any(|l| l.starts_with("::error file=")
+            && l.contains("servicemonitor.yaml,line=")
+            && l.contains("title=BG0001::")),
+        "{github}"
+    );
+}
+
+#[test]
+fn several_profiles_drift_names_each_profile_and_the_fix_writes_where_check_read() {
+    let (tmp, profile, golden) = scratch("active");
+    let other = tmp.path().join("sub/../other.toml");
+    std::fs::create_dir_all(tmp.path().join("sub")).unwrap();
+    std::fs::write(
+        tmp.path().join("other.toml"),
+        std::fs::read_to_string(&profile)
+            .unwrap()
+            .replace("output = \"golden\"", "output = \"golden-other\""),
+    )
+    .unwrap();
+    common::copy_tree(&golden, &tmp.path().join("golden-other"));
+    std::fs::write(golden.join("stray.txt"), "x\n").unwrap();
+    std::fs::write(tmp.path().join("golden-other/stray.txt"), "x\n").unwrap();
+    let out = run_baogen(&["check", profile.to_str().unwrap(), other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let normal_other = tmp.path().join("other.toml");
+    assert!(
+        stdout.contains(&format!("# {} -> ", profile.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "# {} -> {}",
+            normal_other.display(),
+            tmp.path().join("golden-other").display()
+        )),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("sub/.."), "{stdout}");
+
+    // With --against the fix renders into the directory that was compared.
+    let against = tmp.path().join("sub/../golden");
+    let out = run_baogen(&[
+        "check",
+        profile.to_str().unwrap(),
+        "--against",
+        against.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "baogen render {} --out {}",
+            profile.display(),
+            golden.display()
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn integrations_report_problems_as_data_on_stderr_and_keep_stdout_empty() {
+    let out = common::baogen()
+        .current_dir(common::root())
+        .args([
+            "--message-format",
+            "json",
+            "helm-post-render",
+            "tests/bad/engine-modes.toml",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(b"---\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let first: serde_json::Value =
+        serde_json::from_str(text(&out.stderr).lines().next().unwrap()).unwrap();
+    assert_eq!(first["code"], "BG0820");
+    assert_eq!(first["line"].as_u64(), Some(21));
+}
+
+/// The README's code-scanning command, run as written: a valid SARIF log with no results for
+/// the shipped profiles, whose output is committed.
+#[test]
+fn the_readme_sarif_command_writes_a_valid_log() {
+    let command = "baogen check --message-format sarif profiles/active.toml profiles/all-node.toml profiles/demo.toml > baogen.sarif";
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    assert!(readme.contains(&format!("```sh\n{command}\n```")));
+    let tmp = TempDir::new("sarif");
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_baogen"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(command.replace(
+            "> baogen.sarif",
+            &format!("> {}/baogen.sarif", tmp.path().display()),
+        ))
+        .current_dir(common::root())
+        .env("PATH", path)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let text = std::fs::read_to_string(tmp.path().join("baogen.sarif")).unwrap();
+    let doc = assert_valid_sarif(&sarif_validator(), &text);
+    assert_eq!(
+        doc["runs"][0]["results"].as_array().map(Vec::len),
+        Some(0),
+        "{text}"
+    );
+}

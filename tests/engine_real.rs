@@ -10,6 +10,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use bao::Bao;
+use baogen::diag::Code;
 use baogen::model::{self, RoleMode};
 use baogen::profile;
 use serde_json::{json, Value};
@@ -331,7 +332,8 @@ struct Case {
     payload: Value,
     engine_accepts: bool,
     /// A piece of baogen's error message: it refuses for the right reason.
-    baogen_says: &'static str,
+    /// The code baogen refuses the case with.
+    baogen_says: Code,
 }
 
 fn cases() -> Vec<Case> {
@@ -358,7 +360,7 @@ fn cases() -> Vec<Case> {
             path: "two-modes",
             payload: sa(json!({"kubernetes_role_name": "view"})),
             engine_accepts: false,
-            baogen_says: "sets both service_account_name and kubernetes_role_name",
+            baogen_says: Code::RoleModeSeveral,
         },
         Case {
             what: "no mode",
@@ -366,7 +368,7 @@ fn cases() -> Vec<Case> {
             path: "no-mode",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"]}),
             engine_accepts: false,
-            baogen_says: "sets none of",
+            baogen_says: Code::RoleModeNone,
         },
         Case {
             what: "no namespace",
@@ -374,7 +376,7 @@ fn cases() -> Vec<Case> {
             path: "no-ns",
             payload: json!({"service_account_name": "sa"}),
             engine_accepts: false,
-            baogen_says: "allows no namespace",
+            baogen_says: Code::NamespaceScope,
         },
         Case {
             what: "unknown role type",
@@ -382,7 +384,7 @@ fn cases() -> Vec<Case> {
             path: "bad-type",
             payload: bind(json!({"kubernetes_role_type": "Group"})),
             engine_accepts: false,
-            baogen_says: "is neither Role nor ClusterRole",
+            baogen_says: Code::RoleType,
         },
         Case {
             what: "role type in another case",
@@ -390,7 +392,7 @@ fn cases() -> Vec<Case> {
             path: "lower-type",
             payload: bind(json!({"kubernetes_role_type": "clusterrole"})),
             engine_accepts: true,
-            baogen_says: "is neither Role nor ClusterRole",
+            baogen_says: Code::RoleType,
         },
         Case {
             what: "default TTL above max TTL",
@@ -398,7 +400,7 @@ fn cases() -> Vec<Case> {
             path: "ttl-order",
             payload: sa(json!({"token_default_ttl": "2h", "token_max_ttl": "1h"})),
             engine_accepts: false,
-            baogen_says: "is longer than token_max_ttl",
+            baogen_says: Code::TtlAboveLimit,
         },
         Case {
             what: "TTL that does not parse",
@@ -406,7 +408,7 @@ fn cases() -> Vec<Case> {
             path: "ttl-bad",
             payload: sa(json!({"token_max_ttl": "1x"})),
             engine_accepts: false,
-            baogen_says: "token_max_ttl '1x' is invalid",
+            baogen_says: Code::Ttl,
         },
         Case {
             what: "rule with verbs not a list",
@@ -414,7 +416,7 @@ fn cases() -> Vec<Case> {
             path: "rules-shape",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"], "generated_role_rules": r#"{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":"list"}]}"#}),
             engine_accepts: false,
-            baogen_says: "invalid type",
+            baogen_says: Code::Schema,
         },
         Case {
             what: "unknown key in a rule",
@@ -422,7 +424,7 @@ fn cases() -> Vec<Case> {
             path: "rules-key",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"], "generated_role_rules": r#"{"rules":[{"apiGroupz":[""],"resources":["pods"],"verbs":["list"]}]}"#}),
             engine_accepts: true,
-            baogen_says: "unknown field `apiGroupz`",
+            baogen_says: Code::Schema,
         },
         Case {
             what: "unknown key in a selector",
@@ -430,7 +432,7 @@ fn cases() -> Vec<Case> {
             path: "sel-key",
             payload: json!({"service_account_name": "sa", "allowed_kubernetes_namespace_selector": r#"{"matchLabelz":{"stage":"prod"}}"#}),
             engine_accepts: true,
-            baogen_says: "unknown field `matchLabelz`",
+            baogen_says: Code::Schema,
         },
         Case {
             what: "selector operator",
@@ -438,7 +440,7 @@ fn cases() -> Vec<Case> {
             path: "sel-op",
             payload: json!({"service_account_name": "sa", "allowed_kubernetes_namespace_selector": r#"{"matchExpressions":[{"key":"stage","operator":"Equals","values":["prod"]}]}"#}),
             engine_accepts: true,
-            baogen_says: "operator 'Equals' is not In, NotIn, Exists or DoesNotExist",
+            baogen_says: Code::SelectorExpression,
         },
         Case {
             what: "empty selector",
@@ -446,7 +448,7 @@ fn cases() -> Vec<Case> {
             path: "sel-empty",
             payload: json!({"service_account_name": "sa", "allowed_kubernetes_namespace_selector": "{}"}),
             engine_accepts: true,
-            baogen_says: "an empty selector matches every namespace",
+            baogen_says: Code::EmptySelector,
         },
         Case {
             what: "invalid label key",
@@ -454,7 +456,7 @@ fn cases() -> Vec<Case> {
             path: "label-key",
             payload: bind(json!({"extra_labels": {"bad key!": "x"}})),
             engine_accepts: true,
-            baogen_says: "extra_labels key 'bad key!'",
+            baogen_says: Code::LabelKey,
         },
         Case {
             what: "invalid label value",
@@ -462,7 +464,7 @@ fn cases() -> Vec<Case> {
             path: "label-value",
             payload: bind(json!({"extra_labels": {"team": "two words"}})),
             engine_accepts: true,
-            baogen_says: "extra_labels value for 'team'",
+            baogen_says: Code::LabelValue,
         },
         Case {
             what: "invalid annotation key",
@@ -470,7 +472,7 @@ fn cases() -> Vec<Case> {
             path: "annotation-key",
             payload: bind(json!({"extra_annotations": {"-owner": "x"}})),
             engine_accepts: true,
-            baogen_says: "extra_annotations key '-owner'",
+            baogen_says: Code::LabelKey,
         },
         Case {
             what: "name template field that does not exist",
@@ -478,7 +480,7 @@ fn cases() -> Vec<Case> {
             path: "tpl-field",
             payload: bind(json!({"name_template": "{{ .Namespace }}-{{ random 8 }}"})),
             engine_accepts: true,
-            baogen_says: "uses the field .Namespace",
+            baogen_says: Code::NameTemplate,
         },
         Case {
             what: "name template syntax error",
@@ -486,7 +488,7 @@ fn cases() -> Vec<Case> {
             path: "tpl-syntax",
             payload: bind(json!({"name_template": "{{ random 8 "})),
             engine_accepts: false,
-            baogen_says: "without a matching '}}'",
+            baogen_says: Code::NameTemplate,
         },
         Case {
             what: "name template unknown function",
@@ -494,7 +496,7 @@ fn cases() -> Vec<Case> {
             path: "tpl-func",
             payload: bind(json!({"name_template": "{{ randomize 8 }}"})),
             engine_accepts: false,
-            baogen_says: "calls 'randomize'",
+            baogen_says: Code::NameTemplate,
         },
         Case {
             what: "upper-case role name",
@@ -502,7 +504,7 @@ fn cases() -> Vec<Case> {
             path: "Deployer",
             payload: sa(json!({})),
             engine_accepts: true,
-            baogen_says: "OpenBao stores role names lower-cased",
+            baogen_says: Code::RoleName,
         },
         Case {
             what: "role name with a space",
@@ -510,7 +512,7 @@ fn cases() -> Vec<Case> {
             path: "a%20b",
             payload: sa(json!({})),
             engine_accepts: false,
-            baogen_says: "engine role name 'a b'",
+            baogen_says: Code::RoleName,
         },
         Case {
             what: "role name with ':'",
@@ -518,7 +520,7 @@ fn cases() -> Vec<Case> {
             path: "a:b",
             payload: sa(json!({})),
             engine_accepts: false,
-            baogen_says: "engine role name 'a:b'",
+            baogen_says: Code::RoleName,
         },
         Case {
             what: "role name with a trailing '-'",
@@ -526,7 +528,7 @@ fn cases() -> Vec<Case> {
             path: "ab-",
             payload: sa(json!({})),
             engine_accepts: false,
-            baogen_says: "must start and end",
+            baogen_says: Code::RoleName,
         },
         Case {
             what: "wildcard ClusterRole without opt-in",
@@ -534,7 +536,7 @@ fn cases() -> Vec<Case> {
             path: "wild",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"], "kubernetes_role_type": "ClusterRole", "generated_role_rules": r#"{"rules":[{"apiGroups":["*"],"resources":["*"],"verbs":["*"]}]}"#}),
             engine_accepts: true,
-            baogen_says: "grants a wildcard",
+            baogen_says: Code::WildcardGrant,
         },
         Case {
             what: "invalid namespace",
@@ -542,7 +544,7 @@ fn cases() -> Vec<Case> {
             path: "bad-ns",
             payload: json!({"allowed_kubernetes_namespaces": ["CI_Team"], "service_account_name": "sa"}),
             engine_accepts: true,
-            baogen_says: "namespace 'CI_Team'",
+            baogen_says: Code::KubernetesName,
         },
         Case {
             what: "unknown verb",
@@ -550,7 +552,7 @@ fn cases() -> Vec<Case> {
             path: "verb",
             payload: json!({"allowed_kubernetes_namespaces": ["ci"], "generated_role_rules": r#"{"rules":[{"apiGroups":[""],"resources":["pods"],"verbs":["read"]}]}"#}),
             engine_accepts: true,
-            baogen_says: "is not a Kubernetes verb",
+            baogen_says: Code::RuleEntry,
         },
     ]
 }
@@ -579,11 +581,11 @@ fn baogen_refuses_every_role_the_engine_refuses_and_more() {
                 c.what
             )),
             Err(d) => {
-                if !d.iter().any(|d| d.message.contains(c.baogen_says)) {
+                if !d.iter().any(|d| d.code == c.baogen_says) {
                     report.push(format!(
                         "{}: baogen refuses for another reason: {:?}",
                         c.what,
-                        d.iter().map(|d| &d.message).collect::<Vec<_>>()
+                        d.iter().map(|d| d.to_string()).collect::<Vec<_>>()
                     ));
                 }
             }
@@ -611,8 +613,7 @@ fn baogen_refuses_every_role_the_engine_refuses_and_more() {
     match profile::parse(&file, text.as_bytes()) {
         Ok(_) => report.push("non-PEM CA: baogen accepts".into()),
         Err(d) => assert!(
-            d.iter()
-                .any(|d| d.message.contains("holds no PEM certificate")),
+            d.iter().any(|d| d.code == Code::CaFileNotCertificate),
             "{d:?}"
         ),
     }

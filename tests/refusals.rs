@@ -8,6 +8,7 @@ mod common;
 
 use std::path::Path;
 
+use baogen::diag::Code;
 use baogen::profile;
 use proptest::prelude::*;
 
@@ -16,11 +17,11 @@ fn profile_text(engine: &str, role: &str) -> String {
     common::engine_profile("", engine, &role)
 }
 
-/// `Ok` when baogen accepts, else every message.
-fn verdict(text: &str) -> Result<(), Vec<String>> {
+/// `Ok` when baogen accepts, else every code with its message.
+fn verdict(text: &str) -> Result<(), Vec<(Code, String)>> {
     profile::parse(Path::new("case.toml"), text.as_bytes())
         .map(|_| ())
-        .map_err(|d| d.into_iter().map(|d| d.message).collect())
+        .map_err(|d| d.into_iter().map(|d| (d.code, d.message)).collect())
 }
 
 fn toml_string(s: &str) -> String {
@@ -84,8 +85,8 @@ proptest! {
         let got = verdict(&profile_text(&engine, &role));
         prop_assert_eq!(got.is_ok(), expected, "{} = {}s (max {}): {:?}", key, seconds, max, got);
         if let Err(m) = got {
-            let why = if seconds < 600 { "shorter than 10 minutes" } else { "maximum lease TTL" };
-            prop_assert!(m.iter().any(|m| m.contains(why)), "{:?}", m);
+            let why = if seconds < 600 { Code::TtlBelowMinimum } else { Code::TtlAboveLimit };
+            prop_assert!(m.iter().any(|(c, _)| *c == why), "{:?}", m);
         }
     }
 
@@ -178,6 +179,6 @@ proptest! {
         };
         let got = verdict(&profile_text("", &role));
         let messages = got.expect_err("a credential was accepted");
-        prop_assert!(messages.iter().any(|m| m.contains("secrets never belong in a profile")), "{:?}", messages);
+        prop_assert!(messages.iter().any(|(c, _)| *c == Code::SecretInProfile), "{:?}", messages);
     }
 }

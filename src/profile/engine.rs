@@ -10,6 +10,7 @@ use std::path::Path;
 use super::raw::{self, Sp};
 use super::rules;
 use super::validate::Ctx;
+use crate::diag::Code;
 use crate::model;
 
 /// Mounts OpenBao reserves for itself.
@@ -53,6 +54,7 @@ pub(super) const MAX_ROLES: usize = 10_000;
 pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::Engine {
     if let Some(first_extra) = ks.roles.get(MAX_ROLES) {
         cx.error(
+            Code::TooManyRoles,
             Some(first_extra.name.span()),
             format!(
                 "the profile declares {} engine roles; baogen renders at most {MAX_ROLES}",
@@ -70,6 +72,7 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
     let mount = match &ks.mount {
         Some(m) => {
             cx.check(
+                Code::MountPath,
                 m,
                 "kubernetes_secrets.mount",
                 mount_path,
@@ -83,6 +86,7 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
     let allow_wild = ks.allow_wildcard_grants.as_ref().is_some_and(|b| *b.get());
     let mount_max_lease_ttl = ks.mount_max_lease_ttl.as_ref().and_then(|v| {
         cx.check(
+            Code::Ttl,
             v,
             "kubernetes_secrets.mount_max_lease_ttl",
             |s| match ttl_seconds(s)? {
@@ -99,10 +103,13 @@ pub(super) fn engine(cx: &mut Ctx<'_>, ks: &raw::KubernetesSecrets) -> model::En
     let mut seen: BTreeMap<String, Range<usize>> = BTreeMap::new();
     let mut roles = Vec::new();
     for r in &ks.roles {
-        if seen.insert(r.name.get().clone(), r.name.span()).is_some() {
-            cx.error(
-                Some(r.name.span()),
+        if let Some(first) = seen.insert(r.name.get().clone(), r.name.span()) {
+            cx.clash(
+                Code::Duplicate,
+                r.name.span(),
                 format!("engine role '{}' is declared twice", r.name.get()),
+                first,
+                "first declared here",
                 "give every role its own name; a second write would merge into the first",
             );
         }
@@ -143,6 +150,7 @@ fn mount_path(s: &str) -> Result<(), String> {
 fn config(cx: &mut Ctx<'_>, c: &raw::EngineConfig) -> model::EngineConfig {
     let kubernetes_host = c.kubernetes_host.as_ref().map(|h| {
         cx.check(
+            Code::HttpsUrl,
             h,
             "kubernetes_secrets.config.kubernetes_host",
             https_url,
@@ -224,6 +232,7 @@ const MAX_CA_BYTES: u64 = 1024 * 1024;
 fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
     let what = "kubernetes_secrets.config.kubernetes_ca_cert_file";
     cx.check(
+        Code::FilePath,
         file,
         what,
         rules::file_path,
@@ -236,6 +245,7 @@ fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
         Ok(b) => b,
         Err(e) => {
             cx.error(
+                Code::CaFileUnreadable,
                 Some(file.span()),
                 format!("{what} '{}' cannot be read: {e}", file.get()),
                 help,
@@ -247,6 +257,7 @@ fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
         Ok(text) => Some(text),
         Err(reason) => {
             cx.error(
+                Code::CaFileNotCertificate,
                 Some(file.span()),
                 format!("{what} '{}' {reason}", file.get()),
                 help,
@@ -378,6 +389,7 @@ pub(super) fn ttl_seconds(s: &str) -> Result<u64, String> {
 fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, limits: TtlLimits) -> u64 {
     let Some(v) = v else { return 0 };
     let Some(seconds) = cx.check(
+        Code::Ttl,
         v,
         what,
         ttl_seconds,
@@ -387,6 +399,7 @@ fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, limits: TtlLimits) 
     };
     if seconds > 0 && seconds < MIN_TOKEN_TTL {
         cx.error(
+            Code::TtlBelowMinimum,
             Some(v.span()),
             format!("{what} is {seconds}s; Kubernetes issues no token shorter than 10 minutes"),
             "use at least 10m (600 seconds), or leave it out for the engine's default",
@@ -397,7 +410,7 @@ fn ttl(cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, limits: TtlLimits) 
         } else {
             "OpenBao caps credentials at the mount's max_lease_ttl (768h unless tuned): shorten the TTL, or declare the tuned maximum with kubernetes_secrets.mount_max_lease_ttl".to_string()
         };
-        cx.error(
+        cx.error(Code::TtlAboveLimit,
             Some(v.span()),
             format!(
                 "{what} is {seconds}s, longer than the mount's maximum lease TTL ({}s); OpenBao would silently shorten it",
@@ -417,6 +430,7 @@ fn role(
 ) -> model::EngineRole {
     let name = r.name.get().clone();
     cx.check(
+        Code::RoleName,
         &r.name,
         "engine role name",
         role_name,
@@ -430,23 +444,29 @@ fn role(
         for ns in list.get() {
             if ns.get() != "*" {
                 cx.check(
+                    Code::KubernetesName,
                     ns,
                     &format!("{who}: namespace"),
                     rules::dns_label,
                     "a Kubernetes namespace name, or \"*\" for all namespaces",
                 );
             }
-            if namespaces.contains(ns.get()) {
-                cx.error(
-                    Some(ns.span()),
-                    format!("{who} lists namespace '{}' twice", ns.get()),
-                    "list each namespace once",
-                );
+            if let Some(first) = list.get().iter().find(|o| o.get() == ns.get()) {
+                if first.span() != ns.span() {
+                    cx.clash(
+                        Code::Duplicate,
+                        ns.span(),
+                        format!("{who} lists namespace '{}' twice", ns.get()),
+                        first.span(),
+                        "first listed here",
+                        "list each namespace once",
+                    );
+                }
             }
             namespaces.push(ns.get().clone());
         }
         if namespaces.iter().any(|n| n == "*") && namespaces.len() > 1 {
-            cx.error(
+            cx.error(Code::WildcardWithNamespaces,
                 Some(list.span()),
                 format!("{who} lists \"*\" together with other namespaces"),
                 "\"*\" already allows every namespace: list it alone, or list only named namespaces",
@@ -458,7 +478,7 @@ fn role(
         .as_ref()
         .map(|s| selector(cx, s, &who));
     if namespaces.is_empty() && selector.is_none() {
-        cx.error(
+        cx.error(Code::NamespaceScope,
             Some(
                 r.allowed_kubernetes_namespaces
                     .as_ref()
@@ -470,6 +490,7 @@ fn role(
     }
     if selector.is_some() && namespaces.iter().any(|n| n == "*") {
         cx.error(
+            Code::NamespaceScope,
             r.allowed_kubernetes_namespace_selector
                 .as_ref()
                 .map(|s| s.span()),
@@ -492,7 +513,7 @@ fn role(
         limits,
     );
     if token_max_ttl > 0 && token_default_ttl > token_max_ttl {
-        cx.error(
+        cx.error(Code::TtlAboveLimit,
             r.token_default_ttl.as_ref().map(|v| v.span()),
             format!(
                 "{who}: token_default_ttl ({token_default_ttl}s) is longer than token_max_ttl ({token_max_ttl}s)"
@@ -504,6 +525,7 @@ fn role(
     let mut audiences = Vec::new();
     for a in r.token_default_audiences.iter().flatten() {
         cx.check(
+            Code::Audience,
             a,
             &format!("{who}: audience"),
             |s| {
@@ -521,12 +543,22 @@ fn role(
             },
             "e.g. https://kubernetes.default.svc",
         );
-        if audiences.contains(a.get()) {
-            cx.error(
-                Some(a.span()),
-                format!("{who} lists audience '{}' twice", a.get()),
-                "list each audience once",
-            );
+        if let Some(first) = r
+            .token_default_audiences
+            .iter()
+            .flatten()
+            .find(|o| o.get() == a.get())
+        {
+            if first.span() != a.span() {
+                cx.clash(
+                    Code::Duplicate,
+                    a.span(),
+                    format!("{who} lists audience '{}' twice", a.get()),
+                    first.span(),
+                    "first listed here",
+                    "list each audience once",
+                );
+            }
         }
         audiences.push(a.get().clone());
     }
@@ -538,7 +570,7 @@ fn role(
     let cluster_role_binding = match &r.cluster_role_binding {
         Some(b) if *b.get() => {
             if !mode.cluster_role() {
-                cx.error(
+                cx.error(Code::BindingNeedsClusterRole,
                     Some(b.span()),
                     format!("{who}: cluster_role_binding needs kubernetes_role_type = \"ClusterRole\" with kubernetes_role_name or generated_role_rules"),
                     "OpenBao refuses a ClusterRoleBinding to a Role; remove cluster_role_binding",
@@ -552,7 +584,7 @@ fn role(
     // What only affects generated objects has no effect for a pre-existing service account.
     let unused = |cx: &mut Ctx<'_>, span: Option<Range<usize>>, key: &str| {
         if sa_mode {
-            cx.error(
+            cx.error(Code::NoEffect,
                 span,
                 format!("{who}: {key} has no effect with service_account_name, which creates no Kubernetes objects"),
                 format!("remove {key}"),
@@ -561,7 +593,7 @@ fn role(
     };
     let name_template = r.name_template.as_ref().map(|t| {
         unused(cx, Some(t.span()), "name_template");
-        cx.check(
+        cx.check(Code::NameTemplate,
             t,
             &format!("{who}: name_template"),
             super::gotemplate::name_template,
@@ -574,7 +606,7 @@ fn role(
             unused(cx, l.keys().next().map(|k| k.span()), "extra_labels");
             for k in l.keys() {
                 if STANDARD_LABELS.contains(&k.get().as_str()) {
-                    cx.error(
+                    cx.error(Code::ReservedLabel,
                         Some(k.span()),
                         format!("{who}: extra_labels key '{}' is set by the engine itself and would be overridden", k.get()),
                         "remove this label",
@@ -591,6 +623,7 @@ fn role(
             let mut out = BTreeMap::new();
             for (k, v) in l {
                 cx.check(
+                    Code::LabelKey,
                     k,
                     &format!("{who}: extra_annotations key"),
                     rules::label_key,
@@ -614,7 +647,7 @@ fn role(
             .as_ref()
             .and_then(|a| a.keys().next().map(|k| k.span()))
             .unwrap_or(r.name.span());
-        cx.error(
+        cx.error(Code::MetadataTooLarge,
             Some(span),
             format!("{who}: extra_labels and extra_annotations come to {metadata_bytes} bytes; Kubernetes refuses objects whose metadata exceeds {MAX_METADATA_BYTES} bytes (256 KiB)"),
             "keep large data out of labels and annotations",
@@ -652,17 +685,20 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
     .flatten()
     .collect();
     match set.as_slice() {
-        [] => cx.error(
+        [] => cx.error(Code::RoleModeNone,
             Some(r.name.span()),
             format!("{who} sets none of service_account_name, kubernetes_role_name and generated_role_rules"),
             "set exactly one: a pre-existing service account, a pre-existing role to bind, or rules to generate",
         ),
         [_] => {}
-        [(first, _), rest @ ..] => {
+        [(first, first_span), rest @ ..] => {
             for (key, span) in rest {
-                cx.error(
-                    Some(span.clone()),
+                cx.clash(
+                    Code::RoleModeSeveral,
+                    span.clone(),
                     format!("{who} sets both {first} and {key}"),
+                    first_span.clone(),
+                    format!("{first} is set here"),
                     "OpenBao accepts exactly one of service_account_name, kubernetes_role_name and generated_role_rules",
                 );
             }
@@ -673,6 +709,7 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
         Some(t) => {
             if r.service_account_name.is_some() {
                 cx.error(
+                    Code::NoEffect,
                     Some(t.span()),
                     format!("{who}: kubernetes_role_type has no effect with service_account_name"),
                     "remove kubernetes_role_type",
@@ -688,6 +725,7 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
                         _ => "use \"Role\" or \"ClusterRole\"",
                     };
                     cx.error(
+                        Code::RoleType,
                         Some(t.span()),
                         format!(
                             "{who}: kubernetes_role_type '{other}' is neither Role nor ClusterRole"
@@ -703,6 +741,7 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
 
     if let Some(sa) = &r.service_account_name {
         cx.check(
+            Code::KubernetesName,
             sa,
             &format!("{who}: service_account_name"),
             rules::dns_subdomain,
@@ -712,13 +751,14 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
     }
     if let Some(role) = &r.kubernetes_role_name {
         cx.check(
+            Code::KubernetesName,
             role,
             &format!("{who}: kubernetes_role_name"),
             path_segment_name,
             "the name of an existing Role or ClusterRole",
         );
         if cluster_role && role.get() == "cluster-admin" && !allow_wild {
-            cx.error(
+            cx.error(Code::ClusterAdmin,
                 Some(role.span()),
                 format!("{who} binds the cluster-admin ClusterRole"),
                 "this hands out full control of the namespace (or cluster); if that is intended, set kubernetes_secrets.allow_wildcard_grants = true",
@@ -735,6 +775,7 @@ fn mode(cx: &mut Ctx<'_>, r: &raw::EngineRole, who: &str, allow_wild: bool) -> m
         .map(|list| {
             if list.get().is_empty() {
                 cx.error(
+                    Code::EmptyRules,
                     Some(list.span()),
                     format!("{who}: generated_role_rules is empty"),
                     "add at least one rule; OpenBao treats an empty list as unset",
@@ -770,13 +811,14 @@ fn policy_rule(
     let what = format!("{who}: rule");
     if r.verbs.get().is_empty() {
         cx.error(
+            Code::IncompleteRule,
             Some(r.verbs.span()),
             format!("{what} has no verbs"),
             "list verbs such as [\"get\", \"list\"]",
         );
     }
     for v in r.verbs.get() {
-        cx.check(
+        cx.check(Code::RuleEntry,
             v,
             &format!("{what} verb"),
             |s| {
@@ -793,6 +835,7 @@ fn policy_rule(
     if let Some(urls) = non_resource {
         if !cluster_role {
             cx.error(
+                Code::NonResourceUrls,
                 Some(urls.span()),
                 format!("{what} has nonResourceURLs, which only a ClusterRole can grant"),
                 "set kubernetes_role_type = \"ClusterRole\", or remove nonResourceURLs",
@@ -804,7 +847,7 @@ fn policy_rule(
             ("resourceNames", &r.resource_names),
         ] {
             if let Some(l) = list.as_ref().filter(|l| !l.get().is_empty()) {
-                cx.error(
+                cx.error(Code::NonResourceUrls,
                     Some(l.span()),
                     format!("{what} mixes nonResourceURLs with {key}"),
                     "Kubernetes rejects this: put resource and non-resource grants in separate rules",
@@ -813,6 +856,7 @@ fn policy_rule(
         }
         for u in urls.get() {
             cx.check(
+                Code::RuleEntry,
                 u,
                 &format!("{what} nonResourceURL"),
                 |s| {
@@ -834,11 +878,11 @@ fn policy_rule(
             Some(l) if !l.get().is_empty() => {
                 for g in l.get() {
                     if !g.get().is_empty() && g.get() != "*" {
-                        cx.check(g, &format!("{what} apiGroup"), rules::dns_subdomain, "\"\" for the core group, or e.g. apps, batch, rbac.authorization.k8s.io");
+                        cx.check(Code::RuleEntry, g, &format!("{what} apiGroup"), rules::dns_subdomain, "\"\" for the core group, or e.g. apps, batch, rbac.authorization.k8s.io");
                     }
                 }
             }
-            other => cx.error(
+            other => cx.error(Code::IncompleteRule,
                 Some(other.as_ref().map_or(span.clone(), |l| l.span())),
                 format!("{what} has no apiGroups"),
                 "Kubernetes rejects resource rules without apiGroups: use [\"\"] for the core group",
@@ -847,7 +891,7 @@ fn policy_rule(
         match &r.resources {
             Some(l) if !l.get().is_empty() => {
                 for res in l.get() {
-                    cx.check(
+                    cx.check(Code::RuleEntry,
                         res,
                         &format!("{what} resource"),
                         |s| {
@@ -871,13 +915,14 @@ fn policy_rule(
                 }
             }
             other => cx.error(
+                Code::IncompleteRule,
                 Some(other.as_ref().map_or(span, |l| l.span())),
                 format!("{what} has neither resources nor nonResourceURLs"),
                 "add resources = [\"pods\"] (or nonResourceURLs in a ClusterRole)",
             ),
         }
         for n in r.resource_names.iter().flat_map(|l| l.get()) {
-            cx.check(
+            cx.check(Code::RuleEntry,
                 n,
                 &format!("{what} resourceName"),
                 |s| {
@@ -906,7 +951,7 @@ fn policy_rule(
             .any(|v| v == "*" || v.starts_with("*/") || v.ends_with("/*"))
         || rule.non_resource_urls.iter().any(|v| v == "*" || v == "/*");
     if wild && cluster_role && !allow_wild {
-        cx.error(
+        cx.error(Code::WildcardGrant,
             Some(r.verbs.span()),
             format!("{what} grants a wildcard ('*' or a subresource '*') in a ClusterRole, which can reach every namespace"),
             "list the verbs and resources the credentials need; if the wide grant is intended, set kubernetes_secrets.allow_wildcard_grants = true",
@@ -927,6 +972,7 @@ fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::L
     let mut match_expressions = Vec::new();
     for e in s.match_expressions.iter().flatten() {
         cx.check(
+            Code::LabelKey,
             &e.key,
             &format!("{what} key"),
             rules::label_key,
@@ -935,19 +981,21 @@ fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::L
         let op = e.operator.get().as_str();
         let values: Vec<String> = strings(&e.values);
         if !OPERATORS.contains(&op) {
-            cx.error(
+            cx.error(Code::SelectorExpression,
                 Some(e.operator.span()),
                 format!("{what} operator '{op}' is not In, NotIn, Exists or DoesNotExist"),
                 "the engine stores any operator, but Kubernetes label selectors only know these four",
             );
         } else if matches!(op, "In" | "NotIn") && values.is_empty() {
             cx.error(
+                Code::SelectorExpression,
                 Some(e.values.as_ref().map_or(e.operator.span(), |v| v.span())),
                 format!("{what} operator {op} needs at least one value"),
                 "add values = [\"...\"]",
             );
         } else if matches!(op, "Exists" | "DoesNotExist") && !values.is_empty() {
             cx.error(
+                Code::SelectorExpression,
                 e.values.as_ref().map(|v| v.span()),
                 format!("{what} operator {op} takes no values"),
                 "remove values",
@@ -955,6 +1003,7 @@ fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::L
         }
         for v in e.values.iter().flat_map(|l| l.get()) {
             cx.check(
+                Code::LabelValue,
                 v,
                 &format!("{what} value"),
                 rules::label_value,
@@ -968,7 +1017,7 @@ fn selector(cx: &mut Ctx<'_>, s: &Sp<raw::LabelSelector>, who: &str) -> model::L
         });
     }
     if match_labels.is_empty() && match_expressions.is_empty() {
-        cx.error(
+        cx.error(Code::EmptySelector,
             Some(s.span()),
             format!("{what} is empty, and an empty selector matches every namespace"),
             "add matchLabels or matchExpressions; to allow every namespace on purpose, write allowed_kubernetes_namespaces = [\"*\"]",

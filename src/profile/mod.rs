@@ -14,7 +14,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::fsio::ReadError;
 use crate::model::Profile;
 
@@ -44,6 +44,7 @@ pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Dia
             return (
                 None,
                 Err(vec![Diagnostic::new(
+                    Code::Unreadable,
                     path,
                     None,
                     format!("cannot read the profile: {e}"),
@@ -58,6 +59,7 @@ pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Dia
 
 fn too_large(path: &Path) -> Diagnostic {
     Diagnostic::new(
+        Code::Unreadable,
         path,
         None,
         format!(
@@ -74,6 +76,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     }
     if let Some(problem) = rules::unsafe_file_name(path) {
         return Err(vec![Diagnostic::new(
+            Code::UnsafeFileName,
             path,
             None,
             format!("the profile's file name {problem}; baogen writes the name into the header of every artifact"),
@@ -83,6 +86,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     let source = std::str::from_utf8(bytes).map_err(|e| {
         let at = e.valid_up_to();
         vec![Diagnostic::new(
+            Code::NotUtf8,
             path,
             Some(at..at),
             format!("the profile is not UTF-8 text (invalid byte at offset {at})"),
@@ -91,6 +95,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     })?;
     let doc = DeTable::parse(source).map_err(|e| {
         vec![Diagnostic::new(
+            Code::Syntax,
             path,
             // The parser's nesting limit on dotted keys and table headers comes without a place.
             e.span().or_else(|| deepest_key(source)),
@@ -217,7 +222,7 @@ fn secret_diagnostic(
     which: &str,
     what: &str,
 ) -> Diagnostic {
-    Diagnostic::new(path, Some(span), format!("this {which} contains {what}; secrets never belong in a profile"))
+    Diagnostic::new(Code::SecretInProfile, path, Some(span), format!("this {which} contains {what}; secrets never belong in a profile"))
         .help("store it in a Kubernetes Secret and reference the Secret by name and key (e.g. scrape.token_secret); then rotate it, since it was written to a file")
 }
 
@@ -236,7 +241,7 @@ fn type_error(path: &Path, e: &toml::de::Error) -> Diagnostic {
     } else if message.contains("unknown variant") {
         help = "use one of the listed values".into();
     }
-    Diagnostic::new(path, e.span(), message).help(help)
+    Diagnostic::new(Code::Schema, path, e.span(), message).help(help)
 }
 
 /// `unknown field `adress`, expected one of `address`, `x`` → ("adress", ["address", "x"]).

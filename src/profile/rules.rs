@@ -218,6 +218,12 @@ pub(crate) fn host(s: &str) -> Result<(), String> {
     {
         return Err("may contain only letters, digits, '.' and '-'".into());
     }
+    // RFC 1123: dot-separated labels of 1-63 characters, none starting or ending with '-'.
+    let label_ok =
+        |l: &str| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-');
+    if !s.split('.').all(label_ok) {
+        return Err("is not a DNS name: each dot-separated part must be 1-63 letters, digits or '-', not starting or ending with '-'".into());
+    }
     Ok(())
 }
 

@@ -8,7 +8,7 @@ use schemars::generate::SchemaSettings;
 use toml::de::{DeTable, DeValue};
 
 use super::raw;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 
 /// The schema as pretty JSON with a trailing newline, exactly as committed under `schemas/`.
 pub fn schema_json() -> String {
@@ -56,7 +56,7 @@ pub fn check(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<D
             } else {
                 dotted(&pointer)
             };
-            Diagnostic::new(path, span, format!("{at}: {}", err.masked()))
+            Diagnostic::new(Code::Schema, path, span, format!("{at}: {}", err.masked()))
                 .help("see schemas/profile.schema.json or the README's profile reference")
         })
         .collect()

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::raw::{self, Sp};
 use super::rules;
-use crate::diag::Diagnostic;
+use crate::diag::{Code, Diagnostic};
 use crate::model::{self, Kind, MetricsAccess, Version};
 
 /// Collects diagnostics while validation walks the profile.
@@ -26,17 +26,43 @@ impl<'a> Ctx<'a> {
 
     pub(super) fn error(
         &mut self,
+        code: Code,
         span: Option<Range<usize>>,
         message: impl Into<String>,
         help: impl Into<String>,
     ) {
-        self.diags
-            .push(Diagnostic::new(self.path, span, message).help(help));
+        self.push(Diagnostic::new(code, self.path, span, message).help(help));
+    }
+
+    pub(super) fn push(&mut self, diagnostic: Diagnostic) {
+        self.diags.push(diagnostic);
+    }
+
+    /// A clash: `message` at `span`, and `first_label` at the `first` place it clashes with.
+    pub(super) fn clash(
+        &mut self,
+        code: Code,
+        span: Range<usize>,
+        message: impl Into<String>,
+        first: Range<usize>,
+        first_label: impl Into<String>,
+        help: &str,
+    ) {
+        let d = Diagnostic::new(code, self.path, Some(span), message)
+            .label(first, first_label)
+            .help(help);
+        self.push(d);
+    }
+
+    /// Whether a problem with this code was found so far.
+    pub(super) fn found(&self, code: Code) -> bool {
+        self.diags.iter().any(|d| d.code == code)
     }
 
     /// Run a string check; on failure report `<what> <reason>` at the value.
     pub(super) fn check<T>(
         &mut self,
+        code: Code,
         value: &Sp<String>,
         what: &str,
         check: impl FnOnce(&str) -> Result<T, String>,
@@ -46,6 +72,7 @@ impl<'a> Ctx<'a> {
             Ok(v) => Some(v),
             Err(reason) => {
                 self.error(
+                    code,
                     Some(value.span()),
                     format!("{what} '{}' {reason}", value.get().escape_debug()),
                     help,
@@ -65,6 +92,7 @@ impl<'a> Ctx<'a> {
         match value {
             Some(v) => {
                 self.check(
+                    Code::KubernetesName,
                     v,
                     what,
                     check,
@@ -80,12 +108,14 @@ impl<'a> Ctx<'a> {
         let mut out = BTreeMap::new();
         for (k, v) in labels {
             self.check(
+                Code::LabelKey,
                 k,
                 &format!("{what} key"),
                 rules::label_key,
                 "label keys look like app.kubernetes.io/name",
             );
             self.check(
+                Code::LabelValue,
                 v,
                 &format!("{what} value for '{}'", k.get()),
                 rules::label_value,
@@ -106,6 +136,7 @@ impl<'a> Ctx<'a> {
             Some(v) => {
                 let ms = self
                     .check(
+                        Code::Duration,
                         v,
                         what,
                         rules::duration_ms,
@@ -124,6 +155,7 @@ impl<'a> Ctx<'a> {
 
     fn address(&mut self, value: &Sp<String>, what: &str) -> Option<model::Address> {
         self.check(
+            Code::Address,
             value,
             what,
             rules::address,
@@ -134,6 +166,7 @@ impl<'a> Ctx<'a> {
 
     fn path(&mut self, value: &Sp<String>, what: &str) -> String {
         self.check(
+            Code::FilePath,
             value,
             what,
             rules::file_path,
@@ -144,12 +177,14 @@ impl<'a> Ctx<'a> {
 
     fn key_ref(&mut self, r: &raw::KeyRef, what: &str) -> model::KeyRef {
         self.check(
+            Code::KubernetesName,
             &r.name,
             &format!("{what} name"),
             rules::dns_subdomain,
             "use the Kubernetes object's name, e.g. openbao-metrics-token",
         );
         self.check(
+            Code::KubernetesName,
             &r.key,
             &format!("{what} key"),
             rules::config_key,
@@ -212,6 +247,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
     let openbao_version = match &raw.openbao_version {
         Some(v) => cx
             .check(
+                Code::Version,
                 v,
                 "openbao_version",
                 parse_version,
@@ -223,6 +259,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
 
     let output = raw.output.as_ref().map(|o| {
         cx.check(
+            Code::FilePath,
             o,
             "output",
             rules::file_path,
@@ -253,7 +290,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
             rules::duration_ms(&scrape.interval),
         ) {
             if retention < interval && retention > 0 {
-                cx.error(
+                cx.error(Code::RetentionBelowInterval,
                     Some(v.span()),
                     format!("telemetry.prometheus_retention_time '{}' is shorter than the scrape interval '{}'", v.get(), scrape.interval),
                     "OpenBao would drop metrics between scrapes: set a retention at least as long as scrape.interval",
@@ -272,6 +309,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         )),
         (None, true) => {
             cx.error(
+                Code::DemoMissing,
                 Some(raw.profile.span()),
                 "the demo profile needs a [demo] section with its Compose nodes",
                 "add [[demo.nodes]] entries, e.g. name = \"openbao-node0\"",
@@ -280,6 +318,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         }
         (Some(_), false) => {
             cx.error(
+                Code::DemoOutsideDemo,
                 Some(raw.profile.span()),
                 format!(
                     "[demo] is only for profile = \"demo\", not \"{}\"",
@@ -323,7 +362,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
     let pod_labels = match &raw.pod_labels {
         Some(l) => {
             if l.is_empty() {
-                cx.error(Some(l.span()), "openbao.pod_labels is empty: the scrape would select every pod in the namespace", "list the labels of the OpenBao server pods, e.g. \"app.kubernetes.io/name\" = \"openbao\"");
+                cx.error(Code::EmptyPodSelector, Some(l.span()), "openbao.pod_labels is empty: the scrape would select every pod in the namespace", "list the labels of the OpenBao server pods, e.g. \"app.kubernetes.io/name\" = \"openbao\"");
             }
             for (k, _) in l.get().iter() {
                 if k.get().starts_with("openbao-")
@@ -340,7 +379,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
                     } else {
                         "baogen adds openbao-active itself where the profile needs it"
                     };
-                    cx.error(Some(k.span()), format!("openbao.pod_labels must not contain '{}', a label service registration sets", k.get()), why);
+                    cx.error(Code::ReservedPodLabel, Some(k.span()), format!("openbao.pod_labels must not contain '{}', a label service registration sets", k.get()), why);
                 }
             }
             cx.labels(l.get(), "openbao.pod_labels")
@@ -356,7 +395,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
     };
     let cluster = match &raw.cluster {
         Some(c) => {
-            cx.check(c, "openbao.cluster", rules::label_value, "the cluster label value is at most 63 characters of letters, digits, '-', '_' and '.'");
+            cx.check(Code::LabelValue, c, "openbao.cluster", rules::label_value, "the cluster label value is at most 63 characters of letters, digits, '-', '_' and '.'");
             c.get().clone()
         }
         None => "openbao".into(),
@@ -399,6 +438,7 @@ fn telemetry(cx: &mut Ctx<'_>, raw: &raw::Telemetry) -> model::Telemetry {
     );
     if ms == 0 && span.is_some() && rules::duration_ms(&retention).is_ok() {
         cx.error(
+            Code::ZeroDuration,
             span,
             "telemetry.prometheus_retention_time is 0, which turns Prometheus metrics off",
             "set a retention such as 30s",
@@ -406,6 +446,7 @@ fn telemetry(cx: &mut Ctx<'_>, raw: &raw::Telemetry) -> model::Telemetry {
     }
     let metrics_prefix = raw.metrics_prefix.as_ref().map(|p| {
         cx.check(
+            Code::MetricsPrefix,
             p,
             "telemetry.metrics_prefix",
             |s| {
@@ -451,7 +492,7 @@ fn listeners(
 
     if let Some(b) = &api.tls_disable {
         if *b.get() && !demo {
-            cx.error(Some(b.span()), format!("TLS is required for the {} profile: tls_disable = true is only allowed in demo", kind.as_str()), "remove tls_disable and set tls_cert_file and tls_key_file");
+            cx.error(Code::TlsOutsideDemo, Some(b.span()), format!("TLS is required for the {} profile: tls_disable = true is only allowed in demo", kind.as_str()), "remove tls_disable and set tls_cert_file and tls_key_file");
         }
     }
     let tls = if tls_off {
@@ -460,6 +501,7 @@ fn listeners(
             .flatten()
         {
             cx.error(
+                Code::TlsConflict,
                 Some(f.span()),
                 "listener.api sets a TLS file and tls_disable = true",
                 "remove either the TLS files or tls_disable",
@@ -473,7 +515,7 @@ fn listeners(
                 key_file: cx.path(k, "listener.api.tls_key_file"),
             }),
             _ => {
-                cx.error(
+                cx.error(Code::TlsWithoutCert,
                     Some(api.address.span()),
                     "listener.api has TLS on but no tls_cert_file and tls_key_file: OpenBao would fall back to ACME and clients would hang",
                     if demo { "set tls_cert_file and tls_key_file, or tls_disable = true for the demo" } else { "set tls_cert_file and tls_key_file" },
@@ -486,18 +528,18 @@ fn listeners(
     let metrics = raw.metrics.as_ref().map(|m| {
         let address = cx.address(&m.address, "listener.metrics.address");
         if version < model::METRICS_ONLY_SINCE {
-            cx.error(Some(m.address.span()), format!("a metrics-only listener needs OpenBao {} or newer; this profile targets {version}", model::METRICS_ONLY_SINCE), "raise openbao_version or remove [listener.metrics] and scrape the API listener");
+            cx.error(Code::MetricsListenerTooOld, Some(m.address.span()), format!("a metrics-only listener needs OpenBao {} or newer; this profile targets {version}", model::METRICS_ONLY_SINCE), "raise openbao_version or remove [listener.metrics] and scrape the API listener");
         }
         let own_tls = match (&m.tls_cert_file, &m.tls_key_file) {
             (Some(c), Some(k)) => Some(model::Tls { cert_file: cx.path(c, "listener.metrics.tls_cert_file"), key_file: cx.path(k, "listener.metrics.tls_key_file") }),
             (None, None) => None,
             (Some(f), None) | (None, Some(f)) => {
-                cx.error(Some(f.span()), "listener.metrics sets only one of tls_cert_file and tls_key_file", "set both, or neither to reuse the API listener's certificate");
+                cx.error(Code::TlsConflict, Some(f.span()), "listener.metrics sets only one of tls_cert_file and tls_key_file", "set both, or neither to reuse the API listener's certificate");
                 None
             }
         };
         if tls_off && own_tls.is_some() {
-            cx.error(Some(m.address.span()), "listener.metrics has TLS files but listener.api has tls_disable = true", "the demo turns TLS off for both listeners: remove the metrics listener's TLS files");
+            cx.error(Code::TlsConflict, Some(m.address.span()), "listener.metrics has TLS files but listener.api has tls_disable = true", "the demo turns TLS off for both listeners: remove the metrics listener's TLS files");
         }
         let unauth = m.unauthenticated_metrics.as_ref().is_some_and(|b| *b.get());
         model::MetricsListener {
@@ -509,13 +551,13 @@ fn listeners(
 
     let api_metrics = match (&metrics, &api.unauthenticated_metrics) {
         (Some(_), Some(b)) if *b.get() => {
-            cx.error(Some(b.span()), "listener.api cannot serve unauthenticated metrics when a metrics-only listener exists", "remove unauthenticated_metrics from listener.api: the API listener gets disallow_metrics = true");
+            cx.error(Code::UnauthenticatedApi, Some(b.span()), "listener.api cannot serve unauthenticated metrics when a metrics-only listener exists", "remove unauthenticated_metrics from listener.api: the API listener gets disallow_metrics = true");
             MetricsAccess::Disallowed
         }
         (Some(_), _) => MetricsAccess::Disallowed,
         (None, Some(b)) if *b.get() => {
             if !demo {
-                cx.error(Some(b.span()), "unauthenticated metrics are only allowed on a metrics-only listener, never on the client API listener", "add [listener.metrics] with unauthenticated_metrics = true behind a NetworkPolicy (all-node), or keep token auth");
+                cx.error(Code::UnauthenticatedApi, Some(b.span()), "unauthenticated metrics are only allowed on a metrics-only listener, never on the client API listener", "add [listener.metrics] with unauthenticated_metrics = true behind a NetworkPolicy (all-node), or keep token auth");
             }
             MetricsAccess::Unauthenticated
         }
@@ -531,7 +573,7 @@ fn listeners(
         tls,
         metrics: api_metrics,
     };
-    if !cx.diags.iter().any(|d| d.message.contains("address '")) {
+    if !cx.found(Code::Address) {
         ports_distinct(cx, raw, &api, metrics.as_ref());
     }
     (api, metrics)
@@ -547,8 +589,8 @@ fn ports_distinct(
 ) {
     let mut used: Vec<(u16, String, Range<usize>)> = Vec::new();
     let mut claim = |cx: &mut Ctx<'_>, port: u16, what: String, span: Range<usize>| {
-        if let Some((_, other, _)) = used.iter().find(|(p, _, _)| *p == port) {
-            cx.error(Some(span.clone()), format!("port {port} of {what} clashes with {other}"), "give every listener its own port, leaving a gap: a listener without cluster_address also binds its port + 1");
+        if let Some((_, other, first)) = used.iter().find(|(p, _, _)| *p == port) {
+            cx.clash(Code::PortClash, span.clone(), format!("port {port} of {what} clashes with {other}"), first.clone(), format!("{other} binds port {port}"), "give every listener its own port, leaving a gap: a listener without cluster_address also binds its port + 1");
         } else {
             used.push((port, what, span));
         }
@@ -594,23 +636,23 @@ fn network_policy(
     match kind {
         Kind::Demo => {
             if let Some(b) = np {
-                cx.error(Some(b.span()), "prometheus.network_policy has no meaning in the demo profile, which runs in Docker Compose", "remove it");
+                cx.error(Code::NetworkPolicyInDemo, Some(b.span()), "prometheus.network_policy has no meaning in the demo profile, which runs in Docker Compose", "remove it");
             }
             false
         }
         Kind::AllNode => {
             if let Some(b) = np.filter(|b| !*b.get()) {
-                cx.error(Some(b.span()), "the all-node profile requires strict network isolation: prometheus.network_policy cannot be false", "remove network_policy = false; baogen emits a NetworkPolicy that lets only Prometheus reach the metrics port");
+                cx.error(Code::AllNodeIsolation, Some(b.span()), "the all-node profile requires strict network isolation: prometheus.network_policy cannot be false", "remove network_policy = false; baogen emits a NetworkPolicy that lets only Prometheus reach the metrics port");
             }
             if metrics.is_none() {
-                cx.error(Some(raw.profile.span()), "the all-node profile needs a metrics-only listener ([listener.metrics]) so the NetworkPolicy can isolate scrape traffic from client traffic", "add [listener.metrics] with address = \"0.0.0.0:8202\"");
+                cx.error(Code::AllNodeIsolation, Some(raw.profile.span()), "the all-node profile needs a metrics-only listener ([listener.metrics]) so the NetworkPolicy can isolate scrape traffic from client traffic", "add [listener.metrics] with address = \"0.0.0.0:8202\"");
             }
             true
         }
         Kind::Active => {
             let on = np.is_some_and(|b| *b.get());
             if on && metrics.is_none() {
-                cx.error(Some(np.map_or(raw.profile.span(), |b| b.span())), "prometheus.network_policy needs a metrics-only listener: restricting the API port to Prometheus would cut off every client", "add [listener.metrics], or remove network_policy");
+                cx.error(Code::NetworkPolicyWithoutListener, Some(np.map_or(raw.profile.span(), |b| b.span())), "prometheus.network_policy needs a metrics-only listener: restricting the API port to Prometheus would cut off every client", "add [listener.metrics], or remove network_policy");
             }
             on
         }
@@ -637,7 +679,7 @@ fn scrape(
             .as_ref()
             .and_then(|m| m.unauthenticated_metrics.as_ref())
             .map(|b| b.span());
-        cx.error(span, "the active profile requires token authentication: unauthenticated metrics are only for all-node (behind a NetworkPolicy) and demo", "remove unauthenticated_metrics, or use profile = \"all-node\"");
+        cx.error(Code::ActiveNeedsToken, span, "the active profile requires token authentication: unauthenticated metrics are only for all-node (behind a NetworkPolicy) and demo", "remove unauthenticated_metrics, or use profile = \"all-node\"");
     }
     if demo && access != MetricsAccess::Unauthenticated {
         let span = raw
@@ -645,7 +687,7 @@ fn scrape(
             .metrics
             .as_ref()
             .map_or(raw.listener.api.address.span(), |m| m.address.span());
-        cx.error(Some(span), "the demo profile scrapes without a token, so the scraped listener must set unauthenticated_metrics = true", "add unauthenticated_metrics = true to the scraped listener");
+        cx.error(Code::DemoNeedsUnauthenticated, Some(span), "the demo profile scrapes without a token, so the scraped listener must set unauthenticated_metrics = true", "add unauthenticated_metrics = true to the scraped listener");
     }
     let empty = raw::Scrape {
         token_secret: None,
@@ -662,7 +704,7 @@ fn scrape(
         Some(s) => s,
         None => {
             if !demo {
-                cx.error(Some(raw.profile.span()), format!("the {} profile needs a [scrape] section naming the token Secret and CA ConfigMap", kind.as_str()), "add [scrape] with token_secret and ca_config_map");
+                cx.error(Code::ScrapeMissing, Some(raw.profile.span()), format!("the {} profile needs a [scrape] section naming the token Secret and CA ConfigMap", kind.as_str()), "add [scrape] with token_secret and ca_config_map");
             }
             &empty
         }
@@ -672,6 +714,7 @@ fn scrape(
         (Some(r), true) => Some(cx.key_ref(r, "scrape.token_secret")),
         (None, true) if !demo && raw.scrape.is_some() => {
             cx.error(
+                Code::TokenSecretMissing,
                 Some(raw.profile.span()),
                 "scrape.token_secret is missing: the scraped listener requires a token",
                 "add token_secret = { name = \"openbao-metrics-token\", key = \"token\" }",
@@ -679,7 +722,7 @@ fn scrape(
             None
         }
         (Some(r), false) => {
-            cx.error(Some(r.name.span()), "scrape.token_secret is set but the scraped listener serves metrics without a token", "remove token_secret, or turn unauthenticated_metrics off");
+            cx.error(Code::TokenSecretUnused, Some(r.name.span()), "scrape.token_secret is set but the scraped listener serves metrics without a token", "remove token_secret, or turn unauthenticated_metrics off");
             None
         }
         _ => None,
@@ -687,11 +730,12 @@ fn scrape(
     let ca_config_map = match (&s.ca_config_map, tls) {
         (Some(r), true) => Some(cx.key_ref(r, "scrape.ca_config_map")),
         (None, true) if !demo && raw.scrape.is_some() => {
-            cx.error(Some(raw.profile.span()), "scrape.ca_config_map is missing: Prometheus must verify OpenBao's certificate (baogen never emits insecureSkipVerify)", "add ca_config_map = { name = \"openbao-metrics-ca\", key = \"ca.crt\" }");
+            cx.error(Code::CaMissing, Some(raw.profile.span()), "scrape.ca_config_map is missing: Prometheus must verify OpenBao's certificate (baogen never emits insecureSkipVerify)", "add ca_config_map = { name = \"openbao-metrics-ca\", key = \"ca.crt\" }");
             None
         }
         (Some(r), false) => {
             cx.error(
+                Code::CaUnused,
                 Some(r.name.span()),
                 "scrape.ca_config_map is set but the scraped listener has TLS off",
                 "remove ca_config_map",
@@ -714,6 +758,7 @@ fn scrape(
             .is_some_and(|v| rules::duration_ms(v.get()).is_ok())
     {
         cx.error(
+            Code::ZeroDuration,
             s.interval.as_ref().map(|v| v.span()),
             "scrape.interval must be longer than 0",
             "use e.g. 30s",
@@ -721,6 +766,7 @@ fn scrape(
     }
     if timeout_ms > interval_ms && interval_ms > 0 {
         cx.error(
+            Code::TimeoutAboveInterval,
             timeout_span.or_else(|| s.interval.as_ref().map(|v| v.span())),
             format!(
                 "scrape.scrape_timeout '{timeout}' is longer than scrape.interval '{interval}'"
@@ -731,6 +777,7 @@ fn scrape(
     let job = match &s.job {
         Some(j) => {
             cx.check(
+                Code::LabelValue,
                 j,
                 "scrape.job",
                 rules::label_value,
@@ -760,6 +807,7 @@ fn scrape(
     let server_name = match &s.server_name {
         Some(n) => {
             cx.check(
+                Code::HostName,
                 n,
                 "scrape.server_name",
                 rules::host,
@@ -772,6 +820,7 @@ fn scrape(
     let policy_name = match &s.policy_name {
         Some(p) => {
             cx.check(
+                Code::KubernetesName,
                 p,
                 "scrape.policy_name",
                 rules::dns_label,
@@ -805,7 +854,7 @@ fn prometheus(
     let pod_labels = match &raw.pod_labels {
         Some(l) => {
             if l.is_empty() {
-                cx.error(Some(l.span()), "prometheus.pod_labels is empty: the NetworkPolicy would let every pod in the Prometheus namespace through", "list the labels of your Prometheus pods, e.g. \"app.kubernetes.io/name\" = \"prometheus\"");
+                cx.error(Code::EmptyPodSelector, Some(l.span()), "prometheus.pod_labels is empty: the NetworkPolicy would let every pod in the Prometheus namespace through", "list the labels of your Prometheus pods, e.g. \"app.kubernetes.io/name\" = \"prometheus\"");
             }
             cx.labels(l.get(), "prometheus.pod_labels")
         }
@@ -838,9 +887,10 @@ fn prometheus(
     let mut static_targets = Vec::new();
     for t in raw.static_targets.iter().flatten() {
         if kind == Kind::Demo {
-            cx.error(Some(t.span()), "prometheus.static_targets is not used by the demo profile: its targets are the [[demo.nodes]]", "remove static_targets");
+            cx.error(Code::StaticTargetsInDemo, Some(t.span()), "prometheus.static_targets is not used by the demo profile: its targets are the [[demo.nodes]]", "remove static_targets");
         }
         cx.check(
+            Code::Address,
             t,
             "prometheus.static_targets entry",
             rules::address,
@@ -880,6 +930,7 @@ fn demo_section(
     let image = |cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, default: String| match v {
         Some(i) => {
             cx.check(
+                Code::Image,
                 i,
                 what,
                 |s| {
@@ -909,24 +960,30 @@ fn demo_section(
     );
     if raw.nodes.is_empty() {
         cx.error(
+            Code::DemoNoNodes,
             Some(raw.nodes.span()),
             "[demo] lists no nodes",
             "add [[demo.nodes]] entries, e.g. name = \"openbao-node0\"",
         );
     }
     let mut nodes: Vec<model::DemoNode> = Vec::new();
-    let mut bound: Vec<(String, u16, String)> = Vec::new();
+    let mut bound: Vec<(String, u16, String, Range<usize>)> = Vec::new();
+    let mut named: BTreeMap<&str, Range<usize>> = BTreeMap::new();
     for n in raw.nodes.get() {
         cx.check(
+            Code::KubernetesName,
             &n.name,
             "demo node name",
             rules::dns_label,
             "Compose service names here are lower-case letters, digits and '-'",
         );
-        if nodes.iter().any(|o| &o.name == n.name.get()) {
-            cx.error(
-                Some(n.name.span()),
+        if let Some(first) = named.insert(n.name.get(), n.name.span()) {
+            cx.clash(
+                Code::DemoDuplicateNode,
+                n.name.span(),
                 format!("demo node '{}' is listed twice", n.name.get()),
+                first,
+                "first listed here",
                 "give every node its own name",
             );
             continue;
@@ -934,6 +991,7 @@ fn demo_section(
         let host = match &n.host {
             Some(h) => {
                 cx.check(
+                    Code::HostName,
                     h,
                     "demo node host",
                     rules::host,
@@ -955,6 +1013,7 @@ fn demo_section(
             (Some(m), p) => Some(port(p, m.address.port)),
             (None, Some(p)) => {
                 cx.error(
+                    Code::DemoMetricsPortWithoutListener,
                     Some(p.span()),
                     "demo node sets metrics_port but there is no [listener.metrics]",
                     "remove metrics_port",
@@ -975,16 +1034,22 @@ fn demo_section(
             let Some(p) = p else { continue };
             if p == 0 {
                 cx.error(
+                    Code::Address,
                     Some(n.name.span()),
                     format!("demo node '{}' has {what} port 0", n.name.get()),
                     "ports are 1-65535",
                 );
-            } else if let Some((_, _, other)) =
-                bound.iter().find(|(h, bp, _)| *h == host && *bp == p)
+            } else if let Some((_, _, other, first)) =
+                bound.iter().find(|(h, bp, _, _)| *h == host && *bp == p)
             {
-                cx.error(Some(n.name.span()), format!("demo node '{}' binds {what} port {p} on host {host}, already used by {other}", n.name.get()), "nodes on the same host need their own ports, with a gap after each listener");
+                cx.clash(Code::PortClash, n.name.span(), format!("demo node '{}' binds {what} port {p} on host {host}, already used by {other}", n.name.get()), first.clone(), format!("{other} binds port {p}"), "nodes on the same host need their own ports, with a gap after each listener");
             } else {
-                bound.push((host.clone(), p, format!("node '{}' ({what})", n.name.get())));
+                bound.push((
+                    host.clone(),
+                    p,
+                    format!("node '{}' ({what})", n.name.get()),
+                    n.name.span(),
+                ));
             }
         }
         let raft_path = match &n.raft_path {
