@@ -136,6 +136,13 @@ enum Command {
     },
     /// Print the profile's JSON Schema.
     Schema,
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `baogen man > baogen.1`.
+    Man,
     /// Explain what a profile shows and hides and each security decision it makes.
     Explain { profile: PathBuf },
     /// Run the how-to's verification against a live deployment; exit 1 when a check fails.
@@ -306,6 +313,25 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             print_stdout(profile::schema::committed());
             Ok(OK)
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "baogen",
+                &mut script,
+            );
+            print_stdout(&String::from_utf8_lossy(&script));
+            Ok(OK)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut page)
+                .map_err(|e| Failure::Message(format!("cannot render the man page: {e}")))?;
+            print_stdout(&String::from_utf8_lossy(&page));
+            Ok(OK)
+        }
         Command::Explain { profile } => {
             let p = load_all(&[profile], sources)?.remove(0);
             print_stdout(&crate::explain::explain(&p));
@@ -367,6 +393,28 @@ fn integration(e: integrate::Error) -> Failure {
     Failure::Integration(e)
 }
 
+/// How diagnostics name a profile read from stdin.
+const STDIN_LABEL: &str = "<stdin>";
+
+/// A profile piped to stdin (`-`), bounded like a profile file.
+fn read_stdin_profile() -> Result<Vec<u8>, Failure> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        return Err(Failure::Message(
+            "stdin is a terminal; `-` reads a profile piped to baogen, e.g. `baogen render - --out DIR < prod.toml`".into(),
+        ));
+    }
+    let limit = profile::MAX_PROFILE_BYTES as u64;
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(stdin.lock(), limit + 1),
+        &mut bytes,
+    )
+    .map_err(|e| Failure::Message(format!("cannot read the profile from stdin: {e}")))?;
+    // Over the limit, or not UTF-8: parse refuses it with the profile's own diagnostics.
+    Ok(bytes)
+}
+
 /// The most read from stdin: far above any chart's render, far below the machine's memory.
 const MAX_STDIN: u64 = 256 * 1024 * 1024;
 
@@ -402,10 +450,29 @@ fn read_stdin() -> Result<String, Failure> {
 fn load_all(paths: &[PathBuf], sources: &mut diag::Sources) -> Result<Vec<Profile>, Failure> {
     let mut profiles = Vec::new();
     let mut diags = Vec::new();
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Failure::Message(
+            "`-` (the profile on stdin) can be given once".into(),
+        ));
+    }
     for path in paths {
-        let (source, loaded) = profile::load_with_source(path);
+        let (label, source, loaded) = if path.as_os_str() == "-" {
+            // A profile on stdin is named <stdin> and resolves relative paths against the
+            // working directory, like a profile file in it.
+            let bytes = read_stdin_profile()?;
+            let label = PathBuf::from(STDIN_LABEL);
+            let loaded = profile::parse(&label, &bytes);
+            (
+                label,
+                Some(String::from_utf8_lossy(&bytes).into_owned()),
+                loaded,
+            )
+        } else {
+            let (source, loaded) = profile::load_with_source(path);
+            (path.clone(), source, loaded)
+        };
         if let Some(text) = source {
-            sources.insert(path.clone(), text);
+            sources.insert(label, text);
         }
         match loaded {
             Ok(p) => profiles.push(p),

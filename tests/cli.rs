@@ -737,3 +737,101 @@ fn the_readme_sarif_command_writes_a_valid_log() {
         "{text}"
     );
 }
+
+fn with_stdin(args: &[&str], input: &[u8]) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::baogen()
+        .current_dir(common::root())
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn a_profile_on_stdin_is_named_stdin_and_renders_like_the_file() {
+    let profile = std::fs::read(common::root().join("profiles/all-node.toml")).unwrap();
+    let piped = with_stdin(&["render", "-", "--stdout"], &profile);
+    assert_eq!(
+        piped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    let file = run_baogen(&["render", "profiles/all-node.toml", "--stdout"]);
+    // Only the header naming the source differs.
+    assert_eq!(
+        text(&piped.stdout).replace("<stdin>", "profiles/all-node.toml"),
+        text(&file.stdout)
+            .replace("all-node.toml", "profiles/all-node.toml")
+            .replace("profiles/profiles/", "profiles/")
+    );
+    let bad = String::from_utf8(profile)
+        .unwrap()
+        .replace("interval = \"30s\"", "interval = \"0s\"");
+    let out = with_stdin(&["check", "-"], bad.as_bytes());
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("error[BG0502]") && stderr.contains("--> <stdin>:"),
+        "{stderr}"
+    );
+    let out = with_stdin(&["check", "-", "-"], b"");
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn the_bash_completion_script_loads_and_completes_a_subcommand() {
+    let Some(bash) = common::tool("bash") else {
+        return;
+    };
+    let script = run_baogen(&["completions", "bash"]);
+    assert_eq!(script.status.code(), Some(0));
+    let tmp = TempDir::new("completion");
+    let file = tmp.path().join("baogen.bash");
+    std::fs::write(&file, &script.stdout).unwrap();
+    // What bash's programmable completion does on `baogen ren<TAB>`.
+    let probe = format!(
+        "source {}\nCOMP_WORDS=(baogen ren)\nCOMP_CWORD=1\nCOMP_LINE='baogen ren'\nCOMP_POINT=10\n_baogen baogen ren baogen\nprintf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        file.display()
+    );
+    let out = std::process::Command::new(bash)
+        .arg("-c")
+        .arg(probe)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "render");
+    for shell in ["zsh", "fish", "powershell"] {
+        let out = run_baogen(&["completions", shell]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains("render"), "{shell}");
+    }
+}
+
+#[test]
+fn the_man_page_names_every_command() {
+    let out = run_baogen(&["man"]);
+    assert_eq!(out.status.code(), Some(0));
+    let page = text(&out.stdout);
+    assert!(page.contains(".TH baogen 1"), "{page}");
+    for command in [
+        "render",
+        "check",
+        "diff",
+        "explain",
+        "verify",
+        "helm\\-post\\-render",
+        "krm",
+        "completions",
+    ] {
+        assert!(
+            page.contains(command),
+            "{command} missing from the man page"
+        );
+    }
+}
