@@ -1,6 +1,6 @@
 //! `baogen explain`: what a profile shows and hides, and why each security choice was made.
 
-use crate::model::{Kind, MetricsAccess, Profile};
+use crate::model::{Engine, Kind, MetricsAccess, Profile, RoleMode};
 
 pub fn explain(p: &Profile) -> String {
     let mut out = String::new();
@@ -52,5 +52,138 @@ pub fn explain(p: &Profile) -> String {
         Kind::AllNode => d("The headless Service publishes not-ready addresses and the PodMonitor scrapes every pod, so sealed and standby nodes are visible.".into()),
         Kind::Demo => d("Not for production or shared environments: no authentication, no TLS verification by a cluster CA.".into()),
     }
+    if let Some(e) = &p.engine {
+        out.push_str(&engine(p, e));
+    }
     out
+}
+
+/// The Kubernetes secrets engine: what each role hands out, where, and the RBAC OpenBao's
+/// own service account needs for it.
+fn engine(p: &Profile, e: &Engine) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(String::new());
+    line(format!(
+        "Kubernetes secrets engine at {}/ ({} role{}):",
+        e.mount,
+        e.roles.len(),
+        if e.roles.len() == 1 { "" } else { "s" }
+    ));
+    for r in &e.roles {
+        let (what, kind) = match &r.mode {
+            RoleMode::ServiceAccount(sa) => (
+                format!("tokens for the existing service account {sa}; OpenBao creates no Kubernetes objects"),
+                None,
+            ),
+            RoleMode::BindRole { name, cluster_role } => {
+                let kind = if *cluster_role { "ClusterRole" } else { "Role" };
+                (
+                    format!("a new service account bound to the existing {kind} {name}"),
+                    Some(*cluster_role),
+                )
+            }
+            RoleMode::GenerateRules { rules, cluster_role } => {
+                let kind = if *cluster_role { "ClusterRole" } else { "Role" };
+                (
+                    format!(
+                        "a new service account with a generated {kind} of {} rule{}",
+                        rules.len(),
+                        if rules.len() == 1 { "" } else { "s" }
+                    ),
+                    Some(*cluster_role),
+                )
+            }
+        };
+        let scope = if r.allowed_namespaces.iter().any(|n| n == "*") {
+            "in EVERY namespace (allowed_kubernetes_namespaces = [\"*\"])".to_string()
+        } else if let Some(sel) = &r.namespace_selector {
+            format!(
+                "in every namespace labelled {}, now or later",
+                selector(sel)
+            )
+        } else {
+            format!(
+                "in namespace{} {}",
+                if r.allowed_namespaces.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                r.allowed_namespaces.join(", ")
+            )
+        };
+        line(format!("- role {}: {what}, {scope}.", r.name));
+        if r.cluster_role_binding {
+            line("  Consumers may ask for a ClusterRoleBinding: the credentials then act in every namespace, not only the one requested.".into());
+        } else if kind == Some(true) {
+            line("  The ClusterRole is bound per namespace (a RoleBinding), so it grants only inside the requested namespace.".into());
+        }
+        if let RoleMode::GenerateRules { rules, .. } = &r.mode {
+            for rule in rules {
+                let wide = rule
+                    .verbs
+                    .iter()
+                    .chain(&rule.resources)
+                    .any(|v| v == "*" || v.ends_with("/*"));
+                line(format!(
+                    "  {}{} on {}{}",
+                    if wide { "WILDCARD: " } else { "" },
+                    rule.verbs.join(", "),
+                    if rule.non_resource_urls.is_empty() {
+                        rule.resources.join(", ")
+                    } else {
+                        rule.non_resource_urls.join(", ")
+                    },
+                    if rule.resource_names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" named {}", rule.resource_names.join(", "))
+                    },
+                ));
+            }
+        }
+    }
+    let (cluster, per_ns) = crate::emit::engine::openbao_rbac(e);
+    line(format!(
+        "OpenBao's service account {}/{} receives (the engine's RBAC objects):",
+        p.openbao.namespace, p.openbao.service_account
+    ));
+    let mut grant = |scope: &str, rules: &[k8s_openapi::api::rbac::v1::PolicyRule]| {
+        for r in rules {
+            let names = r
+                .resource_names
+                .as_ref()
+                .map_or(String::new(), |n| format!(" named {}", n.join(", ")));
+            line(format!(
+                "- {scope}: {} on {}{names}",
+                r.verbs.join(", "),
+                r.resources.clone().unwrap_or_default().join(", ")
+            ));
+        }
+    };
+    if cluster.is_empty() && per_ns.is_empty() {
+        grant("nothing", &[]);
+    }
+    grant("cluster-wide (ClusterRole)", &cluster);
+    for (ns, rules) in &per_ns {
+        grant(&format!("in namespace {ns} (Role)"), rules);
+    }
+    out
+}
+
+/// `stage=prod, team In (a, b)`: a selector as `kubectl get -l` writes it.
+fn selector(s: &crate::model::LabelSelector) -> String {
+    let labels = s.match_labels.iter().map(|(k, v)| format!("{k}={v}"));
+    let expressions = s.match_expressions.iter().map(|e| {
+        if e.values.is_empty() {
+            format!("{} {}", e.key, e.operator)
+        } else {
+            format!("{} {} ({})", e.key, e.operator, e.values.join(", "))
+        }
+    });
+    labels.chain(expressions).collect::<Vec<_>>().join(", ")
 }

@@ -835,3 +835,69 @@ fn the_man_page_names_every_command() {
         );
     }
 }
+
+/// `explain` on an engine profile says where each role reaches and lists the RBAC OpenBao
+/// receives: every rule of every engine Role and ClusterRole that `render` emits, no other.
+#[test]
+fn explain_lists_the_engine_roles_and_exactly_the_rbac_openbao_receives() {
+    for example in [
+        "profiles/examples/engine-reference.toml",
+        "profiles/examples/engine-confined.toml",
+    ] {
+        let explained = text(&run_baogen(&["explain", example]).stdout);
+        let stream = text(&run_baogen(&["render", example, "--stdout"]).stdout);
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&stream).unwrap();
+        let mut expected = Vec::new();
+        for d in &docs {
+            let scope = match d["kind"].as_str() {
+                Some("ClusterRole") if d["metadata"]["name"] == "openbao-kubernetes-secrets" => {
+                    "cluster-wide (ClusterRole)".to_string()
+                }
+                Some("Role") if d["metadata"]["name"] == "openbao-kubernetes-secrets" => {
+                    format!(
+                        "in namespace {} (Role)",
+                        d["metadata"]["namespace"].as_str().unwrap()
+                    )
+                }
+                _ => continue,
+            };
+            for rule in d["rules"].as_array().unwrap() {
+                let list = |key: &str| {
+                    rule[key].as_array().map(|a| {
+                        a.iter()
+                            .map(|v| v.as_str().unwrap())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                };
+                let names = list("resourceNames").map_or(String::new(), |n| format!(" named {n}"));
+                expected.push(format!(
+                    "- {scope}: {} on {}{names}",
+                    list("verbs").unwrap(),
+                    list("resources").unwrap_or_default()
+                ));
+            }
+        }
+        let listed: Vec<&str> = explained
+            .lines()
+            .skip_while(|l| !l.starts_with("OpenBao's service account"))
+            .skip(1)
+            .collect();
+        assert!(!expected.is_empty(), "{example}: no engine RBAC rendered");
+        assert_eq!(listed, expected, "{example}\n{explained}");
+    }
+    let reference =
+        text(&run_baogen(&["explain", "profiles/examples/engine-reference.toml"]).stdout);
+    assert!(reference.contains("role sample-1: tokens for the existing service account default; OpenBao creates no Kubernetes objects, in EVERY namespace"), "{reference}");
+    assert!(
+        reference
+            .contains("in every namespace labelled sa-generator=openbao, stage=prod, now or later"),
+        "{reference}"
+    );
+    let confined = text(&run_baogen(&["explain", "profiles/examples/engine-confined.toml"]).stdout);
+    assert!(confined.contains("role app-viewer: a new service account bound to the existing ClusterRole view, in namespaces app-a, app-b."), "{confined}");
+    assert!(
+        confined.contains("bound per namespace (a RoleBinding)"),
+        "{confined}"
+    );
+}

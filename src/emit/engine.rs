@@ -341,6 +341,16 @@ impl<'a> Rbac<'a> {
     }
 }
 
+/// The RBAC OpenBao's service account receives for the engine, exactly as emitted: the
+/// ClusterRole's rules, and each namespace's Role rules (`explain` prints it).
+pub fn openbao_rbac(e: &Engine) -> (Vec<PolicyRule>, Vec<(&str, Vec<PolicyRule>)>) {
+    let mut rbac = Rbac::default();
+    for r in &e.roles {
+        rbac.add(r);
+    }
+    rbac.rules()
+}
+
 fn meta(p: &Profile, namespace: Option<&str>) -> ObjectMeta {
     ObjectMeta {
         name: Some(RBAC_NAME.into()),
