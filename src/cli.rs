@@ -351,7 +351,8 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
                 ca,
                 token_file,
             };
-            let checks = crate::verify::run(&p, &target).map_err(Failure::Message)?;
+            let checks =
+                crate::verify::run(&p, &target).map_err(|e| Failure::Message(format!("{e:#}")))?;
             print_stdout(&crate::verify::report(&checks));
             Ok(if checks.iter().all(|c| c.ok) {
                 OK

@@ -4,7 +4,6 @@
 //! `/proc/self/environ` cannot make `check` print the CI job's environment.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
@@ -13,31 +12,22 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{fstat, openat, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
-/// Why a file was not read.
-#[derive(Debug)]
+/// Why a file was not read; callers match on the kind (a profile too large, not regular).
+#[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    #[error("no such file")]
     NotFound,
     /// A symbolic link where a tree may hold only files and directories.
+    #[error("it is a symbolic link, which baogen does not follow here")]
     Symlink,
     /// Not a regular file: "a FIFO", "a directory", ...
+    #[error("it is {0}, not a regular file")]
     NotRegular(&'static str),
     /// Larger than the bound; nothing past it was read.
+    #[error("it is larger than {0} bytes")]
     TooLarge(u64),
+    #[error(transparent)]
     Io(io::Error),
-}
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::NotFound => f.write_str("no such file"),
-            ReadError::Symlink => {
-                f.write_str("it is a symbolic link, which baogen does not follow here")
-            }
-            ReadError::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
-            ReadError::TooLarge(limit) => write!(f, "it is larger than {limit} bytes"),
-            ReadError::Io(e) => write!(f, "{e}"),
-        }
-    }
 }
 
 impl From<Errno> for ReadError {

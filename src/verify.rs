@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use anyhow::{anyhow, bail, Context};
 use serde_json::Value;
 
 use crate::model::{Kind, Profile};
@@ -100,11 +101,11 @@ pub fn hint(p: &Profile, cause: Cause) -> Option<String> {
 }
 
 /// Checks with names and expectations from the how-to; see `run`.
-pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
+pub fn run(p: &Profile, t: &Target) -> anyhow::Result<Vec<Check>> {
     let ca = match &t.ca {
         Some(f) => Some(
             crate::fsio::read_regular(f, 1 << 20)
-                .map_err(|e| format!("cannot read --ca {}: {e}", f.display()))?,
+                .with_context(|| format!("cannot read --ca {}", f.display()))?,
         ),
         None => None,
     };
@@ -112,7 +113,7 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
         Some(f) => Some(
             String::from_utf8_lossy(
                 &crate::fsio::read_regular(f, 64 * 1024)
-                    .map_err(|e| format!("cannot read --token-file {}: {e}", f.display()))?,
+                    .with_context(|| format!("cannot read --token-file {}", f.display()))?,
             )
             .trim()
             .to_string(),
@@ -120,10 +121,10 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
         None => None,
     };
     if t.openbao.is_some() && p.scrape.uses_token() && token.is_none() {
-        return Err(format!(
+        bail!(
             "the {} profile scrapes with a token: pass --token-file FILE with the metrics token",
             p.kind.as_str()
-        ));
+        );
     }
     let client = Client::new(ca.as_deref())?;
 
@@ -138,7 +139,7 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
     match client.query(prom, &up_q) {
         Err(e) => out.push(fail(
             &up_q,
-            format!("cannot query Prometheus at {prom}: {e}"),
+            format!("cannot query Prometheus at {prom}: {e:#}"),
             None,
         )),
         Ok(series) => {
@@ -152,7 +153,7 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
     match client.query(prom, &active_q) {
         Err(e) => out.push(fail(
             &active_q,
-            format!("cannot query Prometheus at {prom}: {e}"),
+            format!("cannot query Prometheus at {prom}: {e:#}"),
             None,
         )),
         Ok(series) => {
@@ -195,8 +196,9 @@ pub fn run(p: &Profile, t: &Target) -> Result<Vec<Check>, String> {
         let name = format!("GET {url}");
         match client.get(&url, token.as_deref()) {
             Err(e) => {
-                let cause = classify(&e);
-                out.push(fail(&name, e, hint(p, cause)));
+                let text = format!("{e:#}");
+                let cause = classify(&text);
+                out.push(fail(&name, text, hint(p, cause)));
             }
             Ok((200, body)) => {
                 let metric = format!("{prefix}_core_active");
@@ -324,7 +326,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(ca_pem: Option<&[u8]>) -> Result<Self, String> {
+    fn new(ca_pem: Option<&[u8]>) -> anyhow::Result<Self> {
         use ureq::tls::{Certificate, RootCerts, TlsConfig};
         let mut tls = TlsConfig::builder();
         if let Some(pem) = ca_pem {
@@ -335,7 +337,7 @@ impl Client {
                 })
                 .collect();
             if certs.is_empty() {
-                return Err("--ca holds no PEM certificate".into());
+                bail!("--ca holds no PEM certificate");
             }
             tls = tls.root_certs(RootCerts::new_with_certs(&certs));
         }
@@ -349,43 +351,49 @@ impl Client {
     }
 
     /// Status and body, or the transport error as text.
-    fn get(&self, url: &str, token: Option<&str>) -> Result<(u16, String), String> {
+    fn get(&self, url: &str, token: Option<&str>) -> anyhow::Result<(u16, String)> {
         let mut req = self.agent.get(url);
         if let Some(t) = token {
             req = req.header("Authorization", &format!("Bearer {t}"));
         }
-        let mut resp = req.call().map_err(|e| error_text(&e))?;
+        let mut resp = req.call().map_err(|e| anyhow!(error_text(&e)))?;
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
             .read_to_string()
-            .map_err(|e| error_text(&e))?;
+            .map_err(|e| anyhow!(error_text(&e)))
+            .context("reading the answer")?;
         Ok((status, body))
     }
 
-    fn api(&self, prom: &str, path: &str, query: Option<&str>) -> Result<Value, String> {
+    fn api(&self, prom: &str, path: &str, query: Option<&str>) -> anyhow::Result<Value> {
         let mut req = self.agent.get(format!("{prom}{path}"));
         if let Some(q) = query {
             req = req.query("query", q);
         }
-        let mut resp = req.call().map_err(|e| error_text(&e))?;
+        let mut resp = req
+            .call()
+            .map_err(|e| anyhow!(error_text(&e)))
+            .with_context(|| format!("GET {path}"))?;
         let status = resp.status().as_u16();
         let body = resp
             .body_mut()
             .read_to_string()
-            .map_err(|e| error_text(&e))?;
+            .map_err(|e| anyhow!(error_text(&e)))
+            .with_context(|| format!("reading the answer to GET {path}"))?;
         if status != 200 {
-            return Err(format!("HTTP {status}: {}", first_line(&body)));
+            bail!("GET {path}: HTTP {status}: {}", first_line(&body));
         }
-        serde_json::from_str(&body).map_err(|e| format!("not a Prometheus API answer: {e}"))
+        serde_json::from_str(&body)
+            .with_context(|| format!("GET {path}: not a Prometheus API answer"))
     }
 
     /// An instant query: each series' labels (as text) and value.
-    fn query(&self, prom: &str, q: &str) -> Result<Vec<(String, f64)>, String> {
+    fn query(&self, prom: &str, q: &str) -> anyhow::Result<Vec<(String, f64)>> {
         let v = self.api(prom, "/api/v1/query", Some(q))?;
         let result = v["data"]["result"]
             .as_array()
-            .ok_or("the answer has no data.result")?;
+            .context("the answer has no data.result")?;
         Ok(result
             .iter()
             .map(|s| {
@@ -412,7 +420,7 @@ impl Client {
     }
 
     /// `lastError` of every unhealthy target of the job.
-    fn target_errors(&self, prom: &str, job: &str) -> Result<Vec<String>, String> {
+    fn target_errors(&self, prom: &str, job: &str) -> anyhow::Result<Vec<String>> {
         let v = self.api(prom, "/api/v1/targets", None)?;
         Ok(v["data"]["activeTargets"]
             .as_array()
