@@ -8,6 +8,7 @@ pub mod diag;
 pub mod emit;
 pub mod explain;
 pub mod fsio;
+pub mod fuzz;
 pub mod integrate;
 pub mod model;
 pub mod outputs;

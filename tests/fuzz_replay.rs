@@ -9,7 +9,7 @@ fn every_fuzz_corpus_input_runs_without_panicking() {
     let mut n = 0;
     for e in std::fs::read_dir(&dir).unwrap().flatten() {
         let bytes = std::fs::read(e.path()).unwrap();
-        let result = std::panic::catch_unwind(|| baogen::profile::exercise(&bytes));
+        let result = std::panic::catch_unwind(|| baogen::fuzz::exercise(&bytes));
         assert!(result.is_ok(), "{} panics baogen", e.path().display());
         n += 1;
     }

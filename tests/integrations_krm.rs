@@ -235,3 +235,42 @@ fn krm_bad_input_fails_with_results_and_stderr() {
         assert!(result["message"].as_str().unwrap().contains(want), "{list}");
     }
 }
+
+/// A `spec.inline` profile and a `spec.profile` file resolve the CA file the same way:
+/// against the package directory, whatever the working directory is (no tool needed).
+#[test]
+fn inline_and_file_profiles_resolve_the_ca_file_against_the_package() {
+    let tmp = common::TempDir::new("krm-inline-ca");
+    let pkg = tmp.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let examples = common::root().join("profiles/examples");
+    let text = std::fs::read_to_string(examples.join("engine-reference.toml")).unwrap();
+    std::fs::write(pkg.join("engine.toml"), &text).unwrap();
+    std::fs::copy(
+        examples.join("kubernetes-ca.crt"),
+        pkg.join("kubernetes-ca.crt"),
+    )
+    .unwrap();
+    let map: serde_json::Value = toml::from_str(&text).unwrap();
+    let config = |spec: serde_json::Value| serde_json::json!({"apiVersion": "baogen.dev/v1alpha1", "kind": "BaogenProfile", "metadata": {"name": "p"}, "spec": spec});
+    let from_file = baogen::integrate::krm::load_config(
+        &config(serde_json::json!({"profile": "engine.toml"})),
+        &pkg,
+        "fn-config",
+    )
+    .unwrap();
+    let inline = baogen::integrate::krm::load_config(
+        &config(serde_json::json!({"inline": map})),
+        &pkg,
+        "fn-config",
+    )
+    .unwrap();
+    let ca =
+        |p: &baogen::model::Profile| p.engine.as_ref().unwrap().config.kubernetes_ca_cert.clone();
+    assert!(ca(&from_file).is_some());
+    assert_eq!(ca(&inline), ca(&from_file));
+    assert_eq!(
+        inline.engine.unwrap().config.kubernetes_ca_cert_file,
+        Some(pkg.join("kubernetes-ca.crt"))
+    );
+}

@@ -4,5 +4,5 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    baogen::profile::exercise(data);
+    baogen::fuzz::exercise(data);
 });

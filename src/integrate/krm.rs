@@ -83,7 +83,11 @@ pub fn load_config(config: &Value, base: &Path, label: &str) -> Result<Profile, 
         (None, Some(inline @ Value::Object(_))) => {
             let text = toml::to_string(inline)
                 .map_err(|e| what(format!("spec.inline cannot be written as TOML: {e}")))?;
-            super::parse_profile(&PathBuf::from(format!("{label} (spec.inline)")), &text)
+            super::parse_profile(
+                &PathBuf::from(format!("{label} (spec.inline)")),
+                base,
+                &text,
+            )
         }
         (Some(_), Some(_)) => Err(what("set spec.profile or spec.inline, not both".into())),
         (Some(_), None) => Err(what("spec.profile must be a path (a string)".into())),

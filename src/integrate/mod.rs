@@ -49,12 +49,14 @@ pub fn load_profile(path: &Path) -> Result<Profile, Error> {
     require_kubernetes(p)
 }
 
-/// Validate a profile given as text (a KRM `spec.inline`); `label` names it in errors.
-pub fn parse_profile(label: &Path, text: &str) -> Result<Profile, Error> {
-    let p = crate::profile::parse(label, text.as_bytes()).map_err(|diags| Error::Profile {
-        diags,
-        source: Some(text.to_string()),
-    })?;
+/// Validate a profile given as text (a KRM `spec.inline`); `label` names it in errors and its
+/// relative paths resolve against `base`, as a profile file's do against its directory.
+pub fn parse_profile(label: &Path, base: &Path, text: &str) -> Result<Profile, Error> {
+    let p =
+        crate::profile::parse_in(label, base, text.as_bytes()).map_err(|diags| Error::Profile {
+            diags,
+            source: Some(text.to_string()),
+        })?;
     require_kubernetes(p)
 }
 

@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
 
 use super::raw::{self, Sp};
 use super::rules;
@@ -159,10 +158,7 @@ fn config(cx: &mut Ctx<'_>, c: &raw::EngineConfig) -> model::EngineConfig {
         h.get().clone()
     });
     let (kubernetes_ca_cert, kubernetes_ca_cert_file) = match &c.kubernetes_ca_cert_file {
-        Some(f) => {
-            let base = cx.path.parent().unwrap_or(Path::new(""));
-            (ca_cert(cx, f), Some(base.join(f.get())))
-        }
+        Some(f) => (ca_cert(cx, f), Some(cx.base.join(f.get()))),
         None => (None, None),
     };
     model::EngineConfig {
@@ -225,10 +221,10 @@ fn https_url(s: &str) -> Result<(), String> {
 }
 
 /// A CA bundle is a few certificates; the engine stores it in every role's config read.
-const MAX_CA_BYTES: u64 = 1024 * 1024;
+pub(super) const MAX_CA_BYTES: u64 = 1024 * 1024;
 
-/// Read the CA file next to the profile and check that it holds only X.509 certificates:
-/// the engine stores any string and fails only when a credential is requested.
+/// Check that the CA file (read by `load`) holds only X.509 certificates: the engine stores
+/// any string and fails only when a credential is requested.
 fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
     let what = "kubernetes_secrets.config.kubernetes_ca_cert_file";
     cx.check(
@@ -238,12 +234,12 @@ fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
         rules::file_path,
         "a PEM file relative to the profile",
     )?;
-    let base = cx.path.parent().unwrap_or(Path::new(""));
-    let path = base.join(file.get());
     let help = "name a PEM file of the cluster's CA certificate, e.g. the ca.crt of a service account token Secret";
-    let bytes = match crate::fsio::read_regular(&path, MAX_CA_BYTES) {
-        Ok(b) => b,
-        Err(e) => {
+    let bytes = match cx.files.get(file.get()) {
+        Some(Ok(b)) => b,
+        None => return None,
+        Some(Err(e)) => {
+            let e = e.clone();
             cx.error(
                 Code::CaFileUnreadable,
                 Some(file.span()),
@@ -253,7 +249,7 @@ fn ca_cert(cx: &mut Ctx<'_>, file: &Sp<String>) -> Option<String> {
             return None;
         }
     };
-    match pem_certificates(&bytes) {
+    match pem_certificates(bytes) {
         Ok(text) => Some(text),
         Err(reason) => {
             cx.error(

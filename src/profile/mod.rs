@@ -69,8 +69,38 @@ fn too_large(path: &Path) -> Diagnostic {
     .help("split the environment into several profiles")
 }
 
-/// Validate a profile held in memory; `path` names it in errors and anchors relative paths.
+/// The files a profile names (today the engine's CA file), keyed by the path as the profile
+/// writes it: read once, here, so validation and emission touch no file system.
+pub(crate) type NamedFiles = std::collections::BTreeMap<String, Result<Vec<u8>, String>>;
+
+/// Read every file `raw` names, relative to `base`, bounded like every input.
+fn read_named(raw: &raw::Profile, base: &Path) -> NamedFiles {
+    let mut files = NamedFiles::new();
+    let ca = raw
+        .kubernetes_secrets
+        .as_ref()
+        .and_then(|ks| ks.config.kubernetes_ca_cert_file.as_ref());
+    if let Some(name) = ca {
+        // A name validation refuses (control characters, templates) is never opened.
+        if rules::file_path(name.get()).is_ok() {
+            let read = crate::fsio::read_regular(&base.join(name.get()), engine::MAX_CA_BYTES)
+                .map_err(|e| e.to_string());
+            files.insert(name.get().clone(), read);
+        }
+    }
+    files
+}
+
+/// Validate a profile held in memory; `path` names it in errors, and relative paths resolve
+/// against its directory.
 pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
+    parse_in(path, path.parent().unwrap_or(Path::new("")), bytes)
+}
+
+/// Validate a profile held in memory whose relative paths (`output`, the CA file) resolve
+/// against `base`: a KRM `spec.inline` profile resolves them like a `spec.profile` file in
+/// the package directory.
+pub fn parse_in(path: &Path, base: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     if bytes.len() > MAX_PROFILE_BYTES {
         return Err(vec![too_large(path)]);
     }
@@ -125,7 +155,8 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     let raw = raw::Profile::deserialize(toml::de::Deserializer::from(doc))
         .map_err(|e| vec![type_error(path, &e)])?;
 
-    match validate::validate(path, &raw) {
+    let files = read_named(&raw, base);
+    match validate::validate(path, base, &files, &raw) {
         (Some(profile), diags) if diags.is_empty() => Ok(profile),
         (_, diags) => Err(diags),
     }
@@ -151,22 +182,6 @@ fn deepest_key(source: &str) -> Option<std::ops::Range<usize>> {
         }
     }
     best.map(|(_, span)| span)
-}
-
-/// Run any bytes through the whole pipeline as a profile, as `render` would, discarding the
-/// result: the fuzz target and its corpus replay test call this, and it must never panic.
-pub fn exercise(bytes: &[u8]) {
-    let path = Path::new("fuzz.toml");
-    match parse(path, bytes) {
-        Ok(profile) => {
-            let art = crate::emit::render(&profile);
-            let _ = art.kube_stream();
-        }
-        Err(diags) => {
-            let source = String::from_utf8_lossy(bytes);
-            let _ = crate::diag::render_all(&diags, |_| Some(source.to_string()), false);
-        }
-    }
 }
 
 /// The TOML tree as JSON, for the schema check (TOML datetimes become strings; profiles have

@@ -13,13 +13,19 @@ use crate::model::{self, Kind, MetricsAccess, Version};
 /// Collects diagnostics while validation walks the profile.
 pub(crate) struct Ctx<'a> {
     pub path: &'a Path,
+    /// The directory the profile's relative paths resolve against.
+    pub base: &'a Path,
+    /// The files the profile names, as `load` read them: validation reads nothing itself.
+    pub files: &'a super::NamedFiles,
     pub diags: Vec<Diagnostic>,
 }
 
 impl<'a> Ctx<'a> {
-    pub(super) fn new(path: &'a Path) -> Self {
+    pub(super) fn new(path: &'a Path, base: &'a Path, files: &'a super::NamedFiles) -> Self {
         Ctx {
             path,
+            base,
+            files,
             diags: Vec::new(),
         }
     }
@@ -225,9 +231,11 @@ fn parse_version(s: &str) -> Result<Version, String> {
 
 pub(super) fn validate(
     path: &Path,
+    base: &Path,
+    files: &super::NamedFiles,
     raw: &raw::Profile,
 ) -> (Option<model::Profile>, Vec<Diagnostic>) {
-    let mut cx = Ctx::new(path);
+    let mut cx = Ctx::new(path, base, files);
     let profile = profile(&mut cx, raw);
     if cx.diags.is_empty() {
         (Some(profile), cx.diags)
@@ -265,8 +273,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
             rules::file_path,
             "give a directory relative to the profile",
         );
-        let base = cx.path.parent().unwrap_or(Path::new(""));
-        base.join(o.get())
+        cx.base.join(o.get())
     });
 
     let openbao = openbao(cx, &raw.openbao, kind);
