@@ -2,6 +2,7 @@
 //! JSON Schema → semantic rules → `model::Profile`. Each stage reports every problem it finds
 //! with a span; a later stage runs only when the earlier ones passed.
 
+mod ctx;
 mod engine;
 mod gotemplate;
 pub mod raw;
