@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use super::{hcl, header, Artifacts};
+use super::artifacts::{header, Artifacts};
+use super::hcl;
 use crate::model::{Demo, Profile};
 
 pub(super) fn emit(p: &Profile, demo: &Demo, out: &mut Artifacts) {

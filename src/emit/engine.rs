@@ -14,7 +14,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::{hcl, header, kube, Artifacts};
+use super::artifacts::{header, Artifacts};
+use super::{hcl, kube};
 use crate::model::{self, Engine, EngineRole, Profile, RoleMode};
 
 /// Name of the Role/ClusterRole (and bindings) granting OpenBao what the engine needs.

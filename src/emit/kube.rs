@@ -14,7 +14,8 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use super::{header, monitoring, Artifacts};
+use super::artifacts::{header, Artifacts};
+use super::monitoring;
 use crate::model::{Kind, Profile};
 
 fn meta(p: &Profile, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
