@@ -217,16 +217,23 @@ pub fn main() -> i32 {
         Failure::Message(m) if format == Format::Human => eprintln!("error: {m}"),
         Failure::Message(m) => report.errors.push(m),
         Failure::Integration(e) if format == Format::Human => eprint!("{}", e.render()),
-        Failure::Integration(integrate::Error::Profile { diags, source }) => {
-            if let (Some(text), Some(d)) = (source, diags.first()) {
-                sources.insert(d.file.clone(), text);
-            }
-            report.diagnostics = diags;
-        }
-        Failure::Integration(integrate::Error::Message(m)) => report.errors.push(m),
+        Failure::Integration(e) => add_integration_error(e, &mut report, &mut sources),
     }
     print_report(&report, &sources);
     INVALID
+}
+
+/// An integration's refusal into a report: its diagnostics with the profile text they cut from.
+fn add_integration_error(e: integrate::Error, report: &mut Report, sources: &mut diag::Sources) {
+    match e {
+        integrate::Error::Profile { diags, source } => {
+            if let (Some(text), Some(d)) = (source, diags.first()) {
+                sources.insert(d.file.clone(), text);
+            }
+            report.diagnostics.extend(diags);
+        }
+        integrate::Error::Message(m) => report.errors.push(m),
+    }
 }
 
 /// A report in the machine format asked for; nothing for `human`, which prints as it goes.
@@ -373,8 +380,17 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             let input = read_stdin()?;
             let cwd = std::env::current_dir().unwrap_or_default();
             let out = integrate::krm::run(&input, &cwd);
-            // kustomize does not print a function's results, so problems go to stderr too.
-            eprint!("{}", out.stderr);
+            // kustomize does not print a function's results, so problems go to stderr too, in
+            // the format asked for.
+            match out.error {
+                Some(e) if output().format != Format::Human => {
+                    let mut report = Report::default();
+                    let mut sources = diag::Sources::default();
+                    add_integration_error(e, &mut report, &mut sources);
+                    print_report(&report, &sources);
+                }
+                _ => eprint!("{}", out.stderr),
+            }
             print_stdout(&out.resource_list);
             Ok(if out.ok { OK } else { INVALID })
         }

@@ -233,7 +233,38 @@ fn krm_bad_input_fails_with_results_and_stderr() {
         let result = &list["results"][0];
         assert_eq!(result["severity"], "error");
         assert!(result["message"].as_str().unwrap().contains(want), "{list}");
+        if want.starts_with("unknown field") {
+            assert_eq!(result["tags"]["code"], "BG0104", "{list}");
+            assert!(result["file"]["path"].is_string(), "{list}");
+        }
     }
+    // Problems as data on stderr; the ResourceList stays on stdout.
+    let out = common::baogen()
+        .current_dir(ws.path())
+        .args(["--message-format", "json", "krm"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(config("{profile: profiles/broken.toml}").as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let first: serde_json::Value =
+        serde_json::from_str(text(&out.stderr).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (first["code"].as_str(), first["line"].as_u64()),
+        (Some("BG0104"), Some(2)),
+        "{first}"
+    );
+    let list: serde_json::Value = serde_saphyr::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(list["kind"], "ResourceList");
 }
 
 /// A `spec.inline` profile and a `spec.profile` file resolve the CA file the same way:

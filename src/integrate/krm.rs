@@ -39,6 +39,8 @@ pub struct Output {
     pub resource_list: String,
     pub stderr: String,
     pub ok: bool,
+    /// Why it failed, as data, for `--message-format`.
+    pub error: Option<Error>,
 }
 
 fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
@@ -152,6 +154,7 @@ pub fn run(input: &str, cwd: &Path) -> Output {
                 resource_list: crate::yaml::to_string(&list),
                 stderr,
                 ok: true,
+                error: None,
             }
         }
         Err(e) => failed(Some(list), e),
@@ -240,16 +243,32 @@ fn failed(list: Option<Value>, e: Error) -> Output {
     let mut list = list.unwrap_or_else(
         || json!({"apiVersion": "config.kubernetes.io/v1", "kind": "ResourceList", "items": []}),
     );
+    // One result per problem: the KRM spec's `file` and `tags` carry where and which code.
+    let results = match &e {
+        Error::Profile { diags, source } => diags
+            .iter()
+            .map(|d| {
+                let at = source
+                    .as_deref()
+                    .map_or_else(|| d.file.display().to_string(), |s| d.location(s));
+                json!({
+                    "message": format!("{at}: {}", d.message),
+                    "severity": "error",
+                    "file": {"path": d.file.display().to_string()},
+                    "tags": {"code": d.code.id()},
+                })
+            })
+            .collect(),
+        Error::Message(_) => vec![json!({"message": text.trim_end(), "severity": "error"})],
+    };
     if let Some(obj) = list.as_object_mut() {
-        obj.insert(
-            "results".into(),
-            json!([{"message": text.trim_end(), "severity": "error"}]),
-        );
+        obj.insert("results".into(), Value::Array(results));
     }
     Output {
         resource_list: crate::yaml::to_string(&list),
         stderr: text,
         ok: false,
+        error: Some(e),
     }
 }
 
