@@ -369,7 +369,8 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
         }
         Command::HelmPostRender { profile } => {
             let input = read_stdin()?;
-            let out = integrate::helm::post_render(&profile, &input).map_err(integration)?;
+            let out =
+                integrate::helm::post_render(&profile, &input).map_err(Failure::Integration)?;
             for note in &out.notes {
                 status(format!("baogen: {note}"));
             }
@@ -399,56 +400,51 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
                 .map(PathBuf::from)
                 .or_else(|| std::env::current_dir().ok())
                 .unwrap_or_default();
-            let text = integrate::krm::kustomize_plugin(&config, &base).map_err(integration)?;
+            let text =
+                integrate::krm::kustomize_plugin(&config, &base).map_err(Failure::Integration)?;
             print_stdout(&text);
             Ok(OK)
         }
     }
 }
 
-fn integration(e: integrate::Error) -> Failure {
-    Failure::Integration(e)
-}
-
 /// How diagnostics name a profile read from stdin.
 const STDIN_LABEL: &str = "<stdin>";
 
-/// A profile piped to stdin (`-`), bounded like a profile file.
-fn read_stdin_profile() -> Result<Vec<u8>, Failure> {
+/// The most read from stdin: far above any chart's render, far below the machine's memory.
+const MAX_STDIN: u64 = 256 * 1024 * 1024;
+
+/// At most `limit + 1` bytes of stdin (one more than allowed, so the caller sees an overrun);
+/// a terminal is refused rather than waited on, and `terminal` says what to pipe instead.
+fn read_stdin_bytes(limit: u64, terminal: &str) -> Result<Vec<u8>, Failure> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        return Err(Failure::Message(
-            "stdin is a terminal; `-` reads a profile piped to baogen, e.g. `baogen render - --out DIR < prod.toml`".into(),
-        ));
+        return Err(Failure::Message(format!("stdin is a terminal; {terminal}")));
     }
-    let limit = profile::MAX_PROFILE_BYTES as u64;
     let mut bytes = Vec::new();
     std::io::Read::read_to_end(
         &mut std::io::Read::take(stdin.lock(), limit + 1),
         &mut bytes,
     )
-    .map_err(|e| Failure::Message(format!("cannot read the profile from stdin: {e}")))?;
-    // Over the limit, or not UTF-8: parse refuses it with the profile's own diagnostics.
+    .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
     Ok(bytes)
 }
 
-/// The most read from stdin: far above any chart's render, far below the machine's memory.
-const MAX_STDIN: u64 = 256 * 1024 * 1024;
-
-/// The whole of stdin; a terminal is refused rather than waited on.
-fn read_stdin() -> Result<String, Failure> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Failure::Message(
-            "stdin is a terminal; this command reads a YAML stream piped to it by Helm, kpt or kustomize".into(),
-        ));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(stdin.lock(), MAX_STDIN + 1),
-        &mut bytes,
+/// A profile piped to stdin (`-`), bounded like a profile file. Over the limit, or not UTF-8,
+/// parse refuses it with the profile's own diagnostics.
+fn read_stdin_profile() -> Result<Vec<u8>, Failure> {
+    read_stdin_bytes(
+        profile::MAX_PROFILE_BYTES as u64,
+        "`-` reads a profile piped to baogen, e.g. `baogen render - --out DIR < prod.toml`",
     )
-    .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
+}
+
+/// The whole of stdin, a YAML stream.
+fn read_stdin() -> Result<String, Failure> {
+    let bytes = read_stdin_bytes(
+        MAX_STDIN,
+        "this command reads a YAML stream piped to it by Helm, kpt or kustomize",
+    )?;
     if bytes.len() as u64 > MAX_STDIN {
         return Err(Failure::Message(format!(
             "stdin holds more than {MAX_STDIN} bytes (256 MiB), the most baogen reads as one stream"
@@ -522,14 +518,11 @@ fn compare(
         if drift.is_empty() {
             continue;
         }
+        // Each path is normalised once: `normalize` resolves links on the file system.
         let dir = outputs::normalize(dir);
-        drifted.push((p, dir.clone()));
+        let profile = outputs::normalize(&p.path);
         if loaded.len() > 1 {
-            text.push_str(&format!(
-                "# {} -> {}\n",
-                outputs::normalize(&p.path).display(),
-                dir.display()
-            ));
+            text.push_str(&format!("# {} -> {}\n", profile.display(), dir.display()));
         }
         for d in drift {
             let (code, path, message, diff) = match d {
@@ -579,12 +572,13 @@ fn compare(
             let file = dir.join(&path);
             report.drift.push(report::Drift {
                 code,
-                profile: outputs::normalize(&p.path),
+                profile: profile.clone(),
                 message: format!("{} {message}", file.display()),
                 file,
                 diff,
             });
         }
+        drifted.push((profile, dir));
     }
     if output().format == Format::Human {
         print_stdout(&text);
@@ -599,26 +593,20 @@ fn compare(
     let fix: Vec<String> = match against {
         Some(_) => drifted
             .iter()
-            .map(|(p, dir)| {
-                format!(
-                    "baogen render {} --out {}",
-                    shell_word(&outputs::normalize(&p.path)),
-                    shell_word(dir)
-                )
-            })
+            .map(|(p, dir)| format!("baogen render {} --out {}", shell_word(p), shell_word(dir)))
             .collect(),
         None => vec![format!(
             "baogen render {}",
             drifted
                 .iter()
-                .map(|(p, _)| shell_word(&outputs::normalize(&p.path)))
+                .map(|(p, _)| shell_word(p))
                 .collect::<Vec<_>>()
                 .join(" ")
         )],
     };
     let names: Vec<String> = drifted
         .iter()
-        .map(|(p, _)| outputs::normalize(&p.path).display().to_string())
+        .map(|(p, _)| p.display().to_string())
         .collect();
     eprintln!(
         "drift: the committed output differs from what {} renders. Fix it with:\n  {}",

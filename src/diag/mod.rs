@@ -85,6 +85,14 @@ impl Diagnostic {
     }
 }
 
+impl Label {
+    /// 1-based (line, column) of the start and of the end, when the file's text is known.
+    pub fn position(&self, source: Option<&str>) -> Option<(Position, Position)> {
+        let src = source?;
+        Some((position(src, self.span.start), position(src, self.span.end)))
+    }
+}
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -90,14 +90,7 @@ impl Report {
             o.insert("code".into(), json!(d.code.id()));
             o.insert("severity".into(), json!("error"));
             o.insert("file".into(), json!(path_text(&d.file)));
-            if let Some((start, end)) = d.position(src) {
-                o.insert("line".into(), json!(start.line));
-                o.insert("column".into(), json!(start.column));
-                o.insert(
-                    "end".into(),
-                    json!({"line": end.line, "column": end.column}),
-                );
-            }
+            place(&mut o, d.position(src));
             o.insert("message".into(), json!(d.message));
             o.insert("help".into(), json!(d.help));
             let labels: Vec<Value> = d
@@ -106,15 +99,7 @@ impl Report {
                 .map(|l| {
                     let mut o = Map::new();
                     o.insert("file".into(), json!(path_text(&l.file)));
-                    if let Some(src) = source(sources, &l.file) {
-                        let (s, e) = (
-                            super::position(src, l.span.start),
-                            super::position(src, l.span.end),
-                        );
-                        o.insert("line".into(), json!(s.line));
-                        o.insert("column".into(), json!(s.column));
-                        o.insert("end".into(), json!({"line": e.line, "column": e.column}));
-                    }
+                    place(&mut o, l.position(source(sources, &l.file)));
                     o.insert("message".into(), json!(l.message));
                     Value::Object(o)
                 })
@@ -164,12 +149,7 @@ impl Report {
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    let region = source(sources, &l.file).map(|src| {
-                        (
-                            super::position(src, l.span.start),
-                            super::position(src, l.span.end),
-                        )
-                    });
+                    let region = l.position(source(sources, &l.file));
                     json!({
                         "id": i,
                         "physicalLocation": physical(&l.file, region),
@@ -246,9 +226,9 @@ impl Report {
             props.push(("title", d.code.id().to_string()));
             let mut text = d.message.clone();
             for l in &d.labels {
-                let at = source(sources, &l.file)
-                    .map(|src| super::position(src, l.span.start))
-                    .map_or(String::new(), |p| format!(":{}:{}", p.line, p.column));
+                let at = l
+                    .position(source(sources, &l.file))
+                    .map_or(String::new(), |(p, _)| format!(":{}:{}", p.line, p.column));
                 text.push_str(&format!("\n{}{at}: {}", path_text(&l.file), l.message));
             }
             if let Some(help) = &d.help {
@@ -274,6 +254,18 @@ impl Report {
             out.push_str(&command("error", &[], e));
         }
         out
+    }
+}
+
+/// `line`, `column` and `end` of a JSON object, when the place is known.
+fn place(o: &mut Map<String, Value>, at: Option<(Position, Position)>) {
+    if let Some((start, end)) = at {
+        o.insert("line".into(), json!(start.line));
+        o.insert("column".into(), json!(start.column));
+        o.insert(
+            "end".into(),
+            json!({"line": end.line, "column": end.column}),
+        );
     }
 }
 
