@@ -78,7 +78,7 @@ if ratio >= 12:
                f"roles' trees (~50 MiB; the TOML tree alone is ~25 MiB) no longer fit this machine's {l3} L3 cache, so "
                "each walk over them waits on memory, and glibc's allocator does more upkeep per call on the larger "
                "heap. mimalloc measured about 11.4× here but reads /proc/sys/vm/overcommit_memory at start, a file "
-               "beyond the profile (tests/startup.rs).")
+               "beyond the profile (tests/fast/startup.rs).")
 if why:
     lines += ["", "Targets missed, by how much and why:", ""] + why
 else:

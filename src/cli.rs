@@ -226,13 +226,13 @@ pub fn main() -> i32 {
 /// An integration's refusal into a report: its diagnostics with the profile text they cut from.
 fn add_integration_error(e: integrate::Error, report: &mut Report, sources: &mut diag::Sources) {
     match e {
-        integrate::Error::Profile { diags, source } => {
-            if let (Some(text), Some(d)) = (source, diags.first()) {
+        integrate::Error::Profile { diags, text } => {
+            if let (Some(text), Some(d)) = (text, diags.first()) {
                 sources.insert(d.file.clone(), text);
             }
             report.diagnostics.extend(diags);
         }
-        integrate::Error::Message(m) => report.errors.push(m),
+        other => report.errors.push(other.chain()),
     }
 }
 
@@ -284,7 +284,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
                         diag::Code::OutputRefused,
                         p,
                         explicit,
-                        format!("cannot render into {}: {}", e.path.display(), e.message),
+                        format!("cannot render into {}: {}", e.path().display(), chain(&e)),
                         "nothing was written, for this profile or any other on the command line",
                     )),
                 }
@@ -295,8 +295,8 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             write::commit(staged).map_err(|e| {
                 Failure::Message(format!(
                     "{}: {}; every output was left as it was",
-                    e.path.display(),
-                    e.message
+                    e.path().display(),
+                    chain(&e)
                 ))
             })?;
             let mut lines = String::new();
@@ -653,4 +653,10 @@ fn print_stdout(text: &str) {
             std::process::exit(INVALID);
         }
     }
+}
+
+/// An error and its causes, `outer: inner: root`, as anyhow's alternate form prints them.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let causes: Vec<String> = anyhow::Chain::new(e).map(|c| c.to_string()).collect();
+    causes.join(": ")
 }

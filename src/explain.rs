@@ -1,6 +1,6 @@
 //! `baogen explain`: what a profile shows and hides, and why each security choice was made.
 
-use crate::model::{Engine, Kind, MetricsAccess, Profile, RoleMode};
+use crate::model::{Engine, Kind, LabelSelector, MetricsAccess, PolicyRule, Profile, RoleMode};
 
 pub fn explain(p: &Profile) -> String {
     let mut out = String::new();
@@ -124,26 +124,7 @@ fn engine(p: &Profile, e: &Engine) -> String {
         }
         if let RoleMode::GenerateRules { rules, .. } = &r.mode {
             for rule in rules {
-                let wide = rule
-                    .verbs
-                    .iter()
-                    .chain(&rule.resources)
-                    .any(|v| v == "*" || v.ends_with("/*"));
-                line(format!(
-                    "  {}{} on {}{}",
-                    if wide { "WILDCARD: " } else { "" },
-                    rule.verbs.join(", "),
-                    if rule.non_resource_urls.is_empty() {
-                        rule.resources.join(", ")
-                    } else {
-                        rule.non_resource_urls.join(", ")
-                    },
-                    if rule.resource_names.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" named {}", rule.resource_names.join(", "))
-                    },
-                ));
+                line(format!("  {}", rule_text(rule)));
             }
         }
     }
@@ -152,17 +133,9 @@ fn engine(p: &Profile, e: &Engine) -> String {
         "OpenBao's service account {}/{} receives (the engine's RBAC objects):",
         p.openbao.namespace, p.openbao.service_account
     ));
-    let mut grant = |scope: &str, rules: &[k8s_openapi::api::rbac::v1::PolicyRule]| {
+    let mut grant = |scope: &str, rules: &[PolicyRule]| {
         for r in rules {
-            let names = r
-                .resource_names
-                .as_ref()
-                .map_or(String::new(), |n| format!(" named {}", n.join(", ")));
-            line(format!(
-                "- {scope}: {} on {}{names}",
-                r.verbs.join(", "),
-                r.resources.clone().unwrap_or_default().join(", ")
-            ));
+            line(format!("- {scope}: {}", rule_text(r)));
         }
     };
     if cluster.is_empty() && per_ns.is_empty() {
@@ -175,15 +148,43 @@ fn engine(p: &Profile, e: &Engine) -> String {
     out
 }
 
+/// `WILDCARD: get, list on pods named a, b`: one RBAC rule, wildcards called out.
+fn rule_text(rule: &PolicyRule) -> String {
+    let list = |v: &Option<Vec<String>>| v.as_deref().unwrap_or_default().join(", ");
+    let wide = rule
+        .verbs
+        .iter()
+        .chain(rule.resources.iter().flatten())
+        .any(|v| v == "*" || v.ends_with("/*"));
+    format!(
+        "{}{} on {}{}",
+        if wide { "WILDCARD: " } else { "" },
+        rule.verbs.join(", "),
+        match &rule.non_resource_urls {
+            Some(urls) => urls.join(", "),
+            None => list(&rule.resources),
+        },
+        match &rule.resource_names {
+            Some(names) => format!(" named {}", names.join(", ")),
+            None => String::new(),
+        },
+    )
+}
+
 /// `stage=prod, team In (a, b)`: a selector as `kubectl get -l` writes it.
-fn selector(s: &crate::model::LabelSelector) -> String {
-    let labels = s.match_labels.iter().map(|(k, v)| format!("{k}={v}"));
-    let expressions = s.match_expressions.iter().map(|e| {
-        if e.values.is_empty() {
-            format!("{} {}", e.key, e.operator)
-        } else {
-            format!("{} {} ({})", e.key, e.operator, e.values.join(", "))
-        }
-    });
+fn selector(s: &LabelSelector) -> String {
+    let labels = s
+        .match_labels
+        .iter()
+        .flatten()
+        .map(|(k, v)| format!("{k}={v}"));
+    let expressions = s
+        .match_expressions
+        .iter()
+        .flatten()
+        .map(|e| match &e.values {
+            Some(values) => format!("{} {} ({})", e.key, e.operator, values.join(", ")),
+            None => format!("{} {}", e.key, e.operator),
+        });
     labels.chain(expressions).collect::<Vec<_>>().join(", ")
 }

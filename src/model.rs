@@ -270,7 +270,7 @@ impl RoleMode {
 }
 
 /// Which of the engine's three modes a role uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RoleMode {
     ServiceAccount(String),
     BindRole {
@@ -283,27 +283,11 @@ pub enum RoleMode {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PolicyRule {
-    pub api_groups: Vec<String>,
-    pub resources: Vec<String>,
-    pub verbs: Vec<String>,
-    pub resource_names: Vec<String>,
-    pub non_resource_urls: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LabelSelector {
-    pub match_labels: Labels,
-    pub match_expressions: Vec<SelectorRequirement>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SelectorRequirement {
-    pub key: String,
-    pub operator: String,
-    pub values: Vec<String>,
-}
+/// RBAC rules and label selectors are Kubernetes' own types (one definition, serialised by
+/// k8s-openapi exactly as the API server and the engine read them); validation builds them with
+/// every empty list as `None`, so none is ever sent as `[]`.
+pub use k8s_openapi::api::rbac::v1::PolicyRule;
+pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, LabelSelectorRequirement};
 
 #[derive(Debug, Clone)]
 pub struct EngineRole {

@@ -24,19 +24,62 @@ const TMP_TAG: &str = ".baogen-tmp-";
 /// Committed files larger than this are not read for a diff (baogen writes none this large).
 pub const MAX_COMPARED_BYTES: u64 = 16 * 1024 * 1024;
 
-#[derive(Debug)]
-pub struct WriteError {
-    pub path: PathBuf,
-    pub message: String,
+/// Why an output cannot be written. Every kind names the path it is about; the refusals say
+/// what to do, and an I/O failure keeps the operating system's error as its source.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("{what}")]
+    Io {
+        path: PathBuf,
+        what: &'static str,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the output must be a directory name, not '/' or '..'")]
+    NoName { path: PathBuf },
+    #[error("the output path exists and is {kind}, not a directory")]
+    NotADirectory { path: PathBuf, kind: &'static str },
+    #[error("the directory exists and was not written by baogen (its {MARKER} file cannot be used: {reason}); refusing to replace it. Choose an empty or new directory")]
+    NotBaogens { path: PathBuf, reason: ReadError },
+    #[error("{}", foreign_files(.files))]
+    ForeignFiles { path: PathBuf, files: Vec<String> },
 }
 
 impl WriteError {
-    fn io(path: &Path, what: &str, e: io::Error) -> Self {
-        WriteError {
+    fn io(path: &Path, what: &'static str, source: io::Error) -> Self {
+        WriteError::Io {
             path: path.to_path_buf(),
-            message: format!("{what}: {e}"),
+            what,
+            source,
         }
     }
+
+    /// The file or directory the error is about.
+    pub fn path(&self) -> &Path {
+        match self {
+            WriteError::Io { path, .. }
+            | WriteError::NoName { path }
+            | WriteError::NotADirectory { path, .. }
+            | WriteError::NotBaogens { path, .. }
+            | WriteError::ForeignFiles { path, .. } => path,
+        }
+    }
+}
+
+fn foreign_files(files: &[String]) -> String {
+    let shown: Vec<&str> = files.iter().take(20).map(String::as_str).collect();
+    let more = files.len().saturating_sub(shown.len());
+    let (s, it) = if files.len() == 1 {
+        ("", "it")
+    } else {
+        ("s", "them")
+    };
+    format!(
+        "the output directory holds {} file{s} that baogen did not write: {}{}. baogen replaces the directory as a whole and never deletes a file it did not write: move {it} elsewhere, or pass --force to delete {it}",
+        files.len(),
+        shown.join(", "),
+        if more > 0 { format!(" and {more} more") } else { String::new() },
+    )
 }
 
 /// The marker's text for a render of `files`.
@@ -75,9 +118,8 @@ pub fn stage(
 ) -> Result<Staged, WriteError> {
     let name = dir
         .file_name()
-        .ok_or_else(|| WriteError {
+        .ok_or_else(|| WriteError::NoName {
             path: dir.to_path_buf(),
-            message: "the output must be a directory name, not '/' or '..'".into(),
         })?
         .to_string_lossy()
         .into_owned();
@@ -154,12 +196,9 @@ fn check_replaceable(
             ))
         }
         Ok(m) if !m.is_dir() => {
-            return Err(WriteError {
+            return Err(WriteError::NotADirectory {
                 path: dir.to_path_buf(),
-                message: format!(
-                    "the output path exists and is {}, not a directory",
-                    fsio::kind(&m)
-                ),
+                kind: fsio::kind(&m),
             })
         }
         Ok(_) => {}
@@ -169,9 +208,9 @@ fn check_replaceable(
         Ok(m) => m,
         Err(ReadError::NotFound) if entries.is_empty() => return Ok(Some(entries)),
         Err(e) => {
-            return Err(WriteError {
+            return Err(WriteError::NotBaogens {
                 path: dir.to_path_buf(),
-                message: format!("the directory exists and was not written by baogen (its {MARKER} file cannot be used: {e}); refusing to replace it. Choose an empty or new directory"),
+                reason: e,
             })
         }
     };
@@ -190,19 +229,9 @@ fn check_replaceable(
         .map(|e| e.path.clone())
         .collect();
     if !foreign.is_empty() && !force {
-        let shown: Vec<&str> = foreign.iter().take(20).map(String::as_str).collect();
-        let more = foreign.len().saturating_sub(shown.len());
-        return Err(WriteError {
+        return Err(WriteError::ForeignFiles {
             path: dir.to_path_buf(),
-            message: format!(
-                "the output directory holds {} file{} that baogen did not write: {}{}. baogen replaces the directory as a whole and never deletes a file it did not write: move {} elsewhere, or pass --force to delete {}",
-                foreign.len(),
-                if foreign.len() == 1 { "" } else { "s" },
-                shown.join(", "),
-                if more > 0 { format!(" and {more} more") } else { String::new() },
-                if foreign.len() == 1 { "it" } else { "them" },
-                if foreign.len() == 1 { "it" } else { "them" },
-            ),
+            files: foreign,
         });
     }
     Ok(Some(entries))
@@ -474,7 +503,10 @@ mod tests {
         let err = stage(&out, &files, false)
             .err()
             .expect("a foreign file is refused");
-        assert!(err.message.contains("mine.txt"), "{}", err.message);
+        assert!(
+            matches!(&err, WriteError::ForeignFiles { files, .. } if files == &["mine.txt"]),
+            "{err}"
+        );
         let _ = fs::remove_dir_all(&dir);
     }
 

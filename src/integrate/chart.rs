@@ -73,7 +73,7 @@ pub(super) fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Resu
         } else {
             found.join(", ")
         };
-        return Err(Error::Message(format!(
+        return Err(Error::Input(format!(
             "the chart's render has no StatefulSet {}/{} (StatefulSets found: {found}), so baogen's Service would select no pod. Set openbao.statefulset and openbao.namespace in the profile to the chart's StatefulSet (the official chart names it after the release: `helm template openbao ...` makes `openbao`), or render the release into the profile's namespace with --namespace",
             p.openbao.namespace, p.openbao.statefulset
         )));
@@ -91,7 +91,7 @@ fn container<'a>(p: &Profile, sts: &'a Value) -> Result<&'a Value, Error> {
         .and_then(Value::as_array)
         .and_then(|cs| cs.iter().find(|c| c.get("name").and_then(Value::as_str) == Some(&p.openbao.container)))
         .ok_or_else(|| {
-            Error::Message(format!(
+            Error::Input(format!(
                 "StatefulSet {}/{} has no container named `{}`; set openbao.container in the profile",
                 p.openbao.namespace, p.openbao.statefulset, p.openbao.container
             ))
@@ -128,7 +128,7 @@ fn wiring(p: &Profile, sts: &Value, container: &Value) -> Result<(), Error> {
         .into_iter()
         .find(|(volume, _)| config_map_of(sts, volume) == Some(cm.as_str()))
     else {
-        return Err(Error::Message(format!(
+        return Err(Error::Input(format!(
             "the OpenBao container does not mount the ConfigMap {cm} that carries baogen's listeners and telemetry, so the pods would run the chart's own config (its default has TLS off and no metrics listener). Set in values.yaml: {}",
             wiring_values(p)
         )));
@@ -145,7 +145,7 @@ fn wiring(p: &Profile, sts: &Value, container: &Value) -> Result<(), Error> {
             .any(|w| w == format!("-config={file}") || w == format!("--config={file}"))
     });
     if !passed {
-        return Err(Error::Message(format!(
+        return Err(Error::Input(format!(
             "the OpenBao container mounts {cm} at {dir} but does not pass {file} to `bao server`. Set server.extraArgs: \"-config={file}\" in values.yaml"
         )));
     }
@@ -170,7 +170,7 @@ fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
             let dir = std::path::Path::new(f)
                 .parent()
                 .map_or("/openbao/tls".into(), |d| d.display().to_string());
-            return Err(Error::Message(format!(
+            return Err(Error::Input(format!(
                 "the listener's TLS file {f} is not under any path mounted into the OpenBao container, so OpenBao would not start. Mount the Secret holding the serving certificate there: server.volumes: [{{name: openbao-tls, secret: {{secretName: SECRET}}}}] and server.volumeMounts: [{{name: openbao-tls, mountPath: {dir}, readOnly: true}}] in values.yaml"
             )));
         }
@@ -209,7 +209,7 @@ fn chart_config(
             };
             let at = format!("the chart's config (ConfigMap {cm}, {key})");
             let body: hcl::Body = hcl::from_str(text)
-                .map_err(|e| Error::Message(format!("{at} is not valid HCL: {e}")))?;
+                .map_err(|e| Error::Input(format!("{at} is not valid HCL: {e}")))?;
             check_chart_body(p, &body, &ports, &at)?;
         }
     }
@@ -249,12 +249,12 @@ fn check_chart_body(p: &Profile, body: &hcl::Body, ports: &[u16], at: &str) -> R
                 let tls_off = attr("tls_disable")
                     .is_some_and(|v| matches!(v.trim_matches('"'), "1" | "true"));
                 if port.is_some_and(|port| ports.contains(&port)) {
-                    return Err(Error::Message(format!(
+                    return Err(Error::Input(format!(
                         "{at} declares a listener on {address}, a port baogen's listeners use; remove the listener from {key} in values.yaml: baogen's file declares the listeners"
                     )));
                 }
                 if tls_off && p.kind != crate::model::Kind::Demo {
-                    return Err(Error::Message(format!(
+                    return Err(Error::Input(format!(
                         "{at} declares a listener on {address} with tls_disable, which an `{}` profile never allows; remove it from {key} in values.yaml",
                         p.kind.as_str()
                     )));
@@ -268,13 +268,13 @@ fn check_chart_body(p: &Profile, body: &hcl::Body, ports: &[u16], at: &str) -> R
                     .find(|b| b.identifier() == "telemetry")
                     .is_some_and(|t| t.body() == block.body());
                 if !same {
-                    return Err(Error::Message(format!(
+                    return Err(Error::Input(format!(
                         "{at} has its own telemetry stanza, which differs from the profile's; remove it from {key} in values.yaml (baogen's file declares telemetry)"
                     )));
                 }
             }
             "service_registration" => {
-                return Err(Error::Message(format!(
+                return Err(Error::Input(format!(
                     "{at} declares service_registration, which baogen's file declares too; remove it from {key} in values.yaml"
                 )));
             }
@@ -310,7 +310,7 @@ fn pod_labels(p: &Profile, sts: &Value) -> Result<(), Error> {
                 .collect()
         })
         .unwrap_or_default();
-    Err(Error::Message(format!(
+    Err(Error::Input(format!(
         "the pods of StatefulSet {}/{} lack the label{} {} that baogen's Service and monitors select (the pod template has: {}). Set openbao.pod_labels in the profile to labels the chart sets, or add the missing ones with server.extraLabels in values.yaml",
         p.openbao.namespace,
         p.openbao.statefulset,
@@ -338,7 +338,7 @@ fn second_scrape(objects: &[&Value]) -> Result<(), Error> {
                     .any(|e| e.get("path").and_then(Value::as_str) == Some(METRICS_PATH))
             });
         if scrapes_openbao {
-            return Err(Error::Message(format!(
+            return Err(Error::Input(format!(
                 "the chart renders its own {id}, a second scrape of OpenBao's metrics beside baogen's (with the chart's own TLS and authentication settings). Set serverTelemetry.serviceMonitor.enabled=false in values.yaml"
             )));
         }

@@ -25,7 +25,7 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
     let p = super::load_profile(profile)?;
     let mut docs = stream::read(input, "the manifests on stdin")?;
     if docs.is_empty() {
-        return Err(Error::Message(
+        return Err(Error::Input(
             "no manifests on stdin: `baogen helm-post-render` reads the manifests Helm pipes to a post-renderer (helm template|install --post-renderer ...)".into(),
         ));
     }
@@ -48,7 +48,7 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
             notes.push(note);
         }
         // The StatefulSet is there (checked above) but not its container.
-        StatefulSetPatch::NotFound(note) => return Err(Error::Message(note)),
+        StatefulSetPatch::NotFound(note) => return Err(Error::Input(note)),
     }
 
     // Helm 4 names a document's `# Source:` after this annotation; without it baogen's

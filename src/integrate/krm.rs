@@ -52,7 +52,7 @@ fn annotation<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
 /// Load the profile a BaogenProfile names. Relative `spec.profile` paths resolve against
 /// `base` (the kpt package or kustomization directory).
 pub fn load_config(config: &Value, base: &Path, label: &str) -> Result<Profile, Error> {
-    let what = |m: String| Error::Message(format!("{label}: {m}"));
+    let what = |m: String| Error::Input(format!("{label}: {m}"));
     let (api, kind) = (
         config
             .get("apiVersion")
@@ -107,12 +107,12 @@ pub fn load_config(config: &Value, base: &Path, label: &str) -> Result<Profile, 
 pub fn run(input: &str, cwd: &Path) -> Output {
     let mut list = match serde_saphyr::from_str::<Option<Value>>(input) {
         Ok(Some(v @ Value::Object(_))) => v,
-        Ok(_) => return failed(None, Error::Message("no ResourceList on stdin: a KRM function reads `apiVersion: config.kubernetes.io/v1`, `kind: ResourceList` (run it through kpt or kustomize)".into())),
+        Ok(_) => return failed(None, Error::Input("no ResourceList on stdin: a KRM function reads `apiVersion: config.kubernetes.io/v1`, `kind: ResourceList` (run it through kpt or kustomize)".into())),
         Err(e) => {
             let msg = e.to_string();
             return failed(
                 None,
-                Error::Message(format!(
+                Error::Input(format!(
                     "stdin is not valid YAML: {}",
                     msg.lines().next().unwrap_or(&msg)
                 )),
@@ -129,7 +129,7 @@ pub fn run(input: &str, cwd: &Path) -> Output {
     {
         return failed(
             None,
-            Error::Message(format!(
+            Error::Input(format!(
                 "stdin is `{}`/`{}`, not a config.kubernetes.io/v1 ResourceList",
                 api.unwrap_or("<no apiVersion>"),
                 kind.unwrap_or("<no kind>")
@@ -163,7 +163,7 @@ pub fn run(input: &str, cwd: &Path) -> Output {
 
 fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, Error> {
     let config = list.get("functionConfig").filter(|v| !v.is_null()).ok_or_else(|| {
-        Error::Message(format!(
+        Error::Input(format!(
             "the ResourceList has no functionConfig; give baogen a {API_VERSION} {KIND} (kpt: --fn-config FILE or configPath in the Kptfile)"
         ))
     })?;
@@ -182,10 +182,10 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
     }
     let items = items
         .as_array_mut()
-        .ok_or_else(|| Error::Message("the ResourceList's `items` is not a list".into()))?;
+        .ok_or_else(|| Error::Input("the ResourceList's `items` is not a list".into()))?;
     for (i, item) in items.iter().enumerate() {
         super::stream::check_object(item)
-            .map_err(|why| Error::Message(format!("item {i} of the ResourceList {why}")))?;
+            .map_err(|why| Error::Input(format!("item {i} of the ResourceList {why}")))?;
     }
 
     let mut notes = Vec::new();
@@ -245,10 +245,10 @@ fn failed(list: Option<Value>, e: Error) -> Output {
     );
     // One result per problem: the KRM spec's `file` and `tags` carry where and which code.
     let results = match &e {
-        Error::Profile { diags, source } => diags
+        Error::Profile { diags, text } => diags
             .iter()
             .map(|d| {
-                let at = source
+                let at = text
                     .as_deref()
                     .map_or_else(|| d.file.display().to_string(), |s| d.location(s));
                 json!({
@@ -259,7 +259,9 @@ fn failed(list: Option<Value>, e: Error) -> Output {
                 })
             })
             .collect(),
-        Error::Message(_) => vec![json!({"message": text.trim_end(), "severity": "error"})],
+        Error::Input(_) | Error::Read { .. } => {
+            vec![json!({"message": text.trim_end(), "severity": "error"})]
+        }
     };
     if let Some(obj) = list.as_object_mut() {
         obj.insert("results".into(), Value::Array(results));
@@ -277,19 +279,18 @@ fn failed(list: Option<Value>, e: Error) -> Output {
 pub fn kustomize_plugin(config_path: &Path, base: &Path) -> Result<String, Error> {
     let label = config_path.display().to_string();
     let bytes = crate::fsio::read_regular(config_path, crate::profile::MAX_PROFILE_BYTES as u64)
-        .map_err(|e| Error::Message(format!("{label}: cannot read the plugin config: {e}")))?;
+        .map_err(|source| Error::Read {
+            what: format!("{label}: cannot read the plugin config"),
+            source,
+        })?;
     let text = String::from_utf8(bytes)
-        .map_err(|_| Error::Message(format!("{label}: the plugin config is not UTF-8 text")))?;
+        .map_err(|_| Error::Input(format!("{label}: the plugin config is not UTF-8 text")))?;
     let config: Value = match serde_saphyr::from_str::<Option<Value>>(&text) {
         Ok(Some(v)) => v,
-        Ok(None) => {
-            return Err(Error::Message(format!(
-                "{label}: the plugin config is empty"
-            )))
-        }
+        Ok(None) => return Err(Error::Input(format!("{label}: the plugin config is empty"))),
         Err(e) => {
             let msg = e.to_string();
-            return Err(Error::Message(format!(
+            return Err(Error::Input(format!(
                 "{label}: not valid YAML: {}",
                 msg.lines().next().unwrap_or(&msg)
             )));

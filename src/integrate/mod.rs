@@ -16,19 +16,30 @@ use crate::diag::{self, Diagnostic};
 use crate::model::{Kind, Profile};
 
 /// Why an integration refused its input. Rendered the same way by every mode.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Problems in a profile; `source` holds the profile text as it was read (or given).
+    /// Problems in a profile; `text` holds the profile as it was read (or given).
+    #[error("the profile has {} problem(s)", diags.len())]
     Profile {
         diags: Vec<Diagnostic>,
-        source: Option<String>,
+        text: Option<String>,
     },
-    Message(String),
+    /// The stream, the chart's objects or the plugin config cannot be used as they are; the
+    /// text names the object and what to change.
+    #[error("{0}")]
+    Input(String),
+    /// A file the integration reads (the plugin config) cannot be read.
+    #[error("{what}")]
+    Read {
+        what: String,
+        #[source]
+        source: crate::fsio::ReadError,
+    },
 }
 
 impl From<String> for Error {
     fn from(m: String) -> Self {
-        Error::Message(m)
+        Error::Input(m)
     }
 }
 
@@ -36,16 +47,22 @@ impl Error {
     /// Plain text (no colour): the same words on stderr and in KRM results.
     pub fn render(&self) -> String {
         match self {
-            Error::Profile { diags, source } => diag::render_all(diags, |_| source.clone(), false),
-            Error::Message(m) => format!("error: {m}\n"),
+            Error::Profile { diags, text } => diag::render_all(diags, |_| text.clone(), false),
+            other => format!("error: {}\n", other.chain()),
         }
+    }
+
+    /// This error and its causes, `outer: inner`.
+    pub fn chain(&self) -> String {
+        let causes: Vec<String> = anyhow::Chain::new(self).map(|c| c.to_string()).collect();
+        causes.join(": ")
     }
 }
 
 /// Load a profile file for an integration; Kubernetes integrations need Kubernetes objects.
 pub fn load_profile(path: &Path) -> Result<Profile, Error> {
-    let (source, loaded) = crate::profile::load_with_source(path);
-    let p = loaded.map_err(|diags| Error::Profile { diags, source })?;
+    let (text, loaded) = crate::profile::load_with_source(path);
+    let p = loaded.map_err(|diags| Error::Profile { diags, text })?;
     require_kubernetes(p)
 }
 
@@ -55,14 +72,14 @@ pub fn parse_profile(label: &Path, base: &Path, text: &str) -> Result<Profile, E
     let p =
         crate::profile::parse_in(label, base, text.as_bytes()).map_err(|diags| Error::Profile {
             diags,
-            source: Some(text.to_string()),
+            text: Some(text.to_string()),
         })?;
     require_kubernetes(p)
 }
 
 fn require_kubernetes(p: Profile) -> Result<Profile, Error> {
     if p.kind == Kind::Demo {
-        return Err(Error::Message(format!(
+        return Err(Error::Input(format!(
             "{}: the `demo` profile is for Docker Compose and has no Kubernetes objects; use an `active` or `all-node` profile here",
             p.path.display()
         )));
@@ -193,7 +210,7 @@ pub fn patch_statefulset(p: &Profile, sts: Option<&mut Value>) -> Result<Statefu
                 present = Some(name.to_string());
             }
             if name == port_name && num != Some(port.into()) {
-                return Err(Error::Message(format!(
+                return Err(Error::Input(format!(
                     "{where_}, container `{container_name}`, already uses the port name `{port_name}` for port {}; baogen needs it for metrics port {port}. Rename that port or set scrape.port_name in the profile",
                     num.map_or("?".into(), |n| n.to_string())
                 )));
@@ -258,13 +275,13 @@ fn ensure_array<'a>(
 ) -> Result<&'a mut Vec<Value>, Error> {
     let map = container
         .as_object_mut()
-        .ok_or_else(|| Error::Message(format!("{where_}: a container is not a mapping")))?;
+        .ok_or_else(|| Error::Input(format!("{where_}: a container is not a mapping")))?;
     let slot = map.entry(key).or_insert_with(|| Value::Array(Vec::new()));
     if slot.is_null() {
         *slot = Value::Array(Vec::new());
     }
     slot.as_array_mut()
-        .ok_or_else(|| Error::Message(format!("{where_}: the container's `{key}` is not a list")))
+        .ok_or_else(|| Error::Input(format!("{where_}: the container's `{key}` is not a list")))
 }
 
 /// Refuse objects baogen would add that the input already has.
@@ -283,7 +300,7 @@ pub fn refuse_duplicates<'a>(
     if clashes.is_empty() {
         return Ok(());
     }
-    Err(Error::Message(format!(
+    Err(Error::Input(format!(
         "the input already contains {}, which baogen would add; {remedy}",
         clashes.join(", ")
     )))

@@ -5,7 +5,7 @@
 //! parentheses, trim markers and comments — and refuses every other construct (`if`, `range`,
 //! variables, `define`, ...) by name. Inside the subset it checks what Go would only find at
 //! credential time: argument counts and types, field names, and that every name is unique.
-//! tests/engine_differential.rs feeds generated templates to both and fails wherever the real
+//! tests/real/engine_differential.rs feeds generated templates to both and fails wherever the real
 //! engine refuses one that baogen accepts.
 
 /// Functions the engine's template helper registers (sdk/helper/template), with their

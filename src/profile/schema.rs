@@ -25,7 +25,7 @@ pub fn schema_json() -> String {
 }
 
 /// The committed schema, compiled into the binary: generating it at run time would cost every
-/// render a schemars pass. `tests/golden.rs` fails when it drifts from the Rust types.
+/// render a schemars pass. `tests/fast/golden.rs` fails when it drifts from the Rust types.
 const COMMITTED: &str = include_str!("../../schemas/profile.schema.json");
 
 /// The schema `baogen schema` prints: the committed file, byte for byte.

@@ -1,6 +1,8 @@
 //! Shared test helpers: where the real tools are, how to run baogen, temp dirs.
 #![allow(dead_code)]
 
+pub(crate) mod roles;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

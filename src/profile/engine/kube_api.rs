@@ -166,18 +166,23 @@ pub(super) fn policy_rule(
     }
 
     let rule = model::PolicyRule {
-        api_groups: strings(&r.api_groups),
-        resources: strings(&r.resources),
+        api_groups: non_empty(strings(&r.api_groups)),
+        resources: non_empty(strings(&r.resources)),
         verbs: r.verbs.get().iter().map(|s| s.get().clone()).collect(),
-        resource_names: strings(&r.resource_names),
-        non_resource_urls: strings(&r.non_resource_urls),
+        resource_names: non_empty(strings(&r.resource_names)),
+        non_resource_urls: non_empty(strings(&r.non_resource_urls)),
     };
     let wild = rule.verbs.iter().any(|v| v == "*")
         || rule
             .resources
             .iter()
+            .flatten()
             .any(|v| v == "*" || v.starts_with("*/") || v.ends_with("/*"))
-        || rule.non_resource_urls.iter().any(|v| v == "*" || v == "/*");
+        || rule
+            .non_resource_urls
+            .iter()
+            .flatten()
+            .any(|v| v == "*" || v == "/*");
     if wild && cluster_role && !allow_wild {
         cx.error(Code::WildcardGrant,
             Some(r.verbs.span()),
@@ -242,10 +247,10 @@ pub(super) fn selector(
                 "label values are at most 63 characters of letters, digits, '-', '_' and '.'",
             );
         }
-        match_expressions.push(model::SelectorRequirement {
+        match_expressions.push(model::LabelSelectorRequirement {
             key: e.key.get().clone(),
             operator: op.to_string(),
-            values,
+            values: non_empty(values),
         });
     }
     if match_labels.is_empty() && match_expressions.is_empty() {
@@ -256,8 +261,8 @@ pub(super) fn selector(
         );
     }
     model::LabelSelector {
-        match_labels,
-        match_expressions,
+        match_labels: (!match_labels.is_empty()).then_some(match_labels),
+        match_expressions: non_empty(match_expressions),
     }
 }
 
@@ -275,6 +280,11 @@ pub(super) fn path_segment_name(s: &str) -> Result<(), String> {
         return Err("must not contain '/', '%', spaces or control characters".into());
     }
     Ok(())
+}
+
+/// Kubernetes' optional lists: an empty one is left out, as the API server writes it.
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
 }
 
 pub(super) fn strings(v: &Option<Sp<Vec<Sp<String>>>>) -> Vec<String> {

@@ -1,7 +1,7 @@
 //! `[kubernetes_secrets]`: the rules OpenBao's Kubernetes secrets engine applies to a role
 //! write (builtin/logical/kubernetes/path_roles.go, `pathRolesWrite`), plus what the engine
 //! wrongly accepts but Kubernetes or the creds request would later reject. Every rule points at
-//! the offending value; `tests/engine_real.rs` shows the verdicts against the real engine.
+//! the offending value; `tests/real/engine_real.rs` shows the verdicts against the real engine.
 
 mod kube_api;
 mod role;

@@ -1,0 +1,20 @@
+//! The fast tier: every test that needs no server and no package manager's tool beyond small
+//! command-line checkers (taplo, kubernetes-validate, strace, bash). One binary, so the crate is
+//! linked once. `cargo test --test fast`; the real-tools tier is `cargo test --test real`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod atomic;
+mod bad_inputs;
+mod cli;
+mod editor;
+mod fuzz_replay;
+mod golden;
+mod hostile;
+mod injection;
+mod objects;
+mod refusals;
+mod startup;
+mod variants;
+mod verify;
