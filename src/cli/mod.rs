@@ -2,14 +2,19 @@
 //! stdout carries data (YAML streams, diffs, the schema); diagnostics go to stderr.
 
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::diag::report::{self, Format, Report};
-use crate::diag::{self, Code, Diagnostic};
-use crate::model::Profile;
+use crate::diag::report::{Format, Report};
+use crate::diag::{self, Diagnostic};
 use crate::{emit, integrate, outputs, profile, write};
+
+mod compare;
+mod input;
+
+use compare::compare;
+use input::{load_all, read_stdin};
 
 /// Exit codes, documented in the README.
 pub const OK: i32 = 0;
@@ -405,228 +410,6 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             print_stdout(&text);
             Ok(OK)
         }
-    }
-}
-
-/// How diagnostics name a profile read from stdin.
-const STDIN_LABEL: &str = "<stdin>";
-
-/// The most read from stdin: far above any chart's render, far below the machine's memory.
-const MAX_STDIN: u64 = 256 * 1024 * 1024;
-
-/// At most `limit + 1` bytes of stdin (one more than allowed, so the caller sees an overrun);
-/// a terminal is refused rather than waited on, and `terminal` says what to pipe instead.
-fn read_stdin_bytes(limit: u64, terminal: &str) -> Result<Vec<u8>, Failure> {
-    let stdin = std::io::stdin();
-    if stdin.is_terminal() {
-        return Err(Failure::Message(format!("stdin is a terminal; {terminal}")));
-    }
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(
-        &mut std::io::Read::take(stdin.lock(), limit + 1),
-        &mut bytes,
-    )
-    .map_err(|e| Failure::Message(format!("cannot read stdin: {e}")))?;
-    Ok(bytes)
-}
-
-/// A profile piped to stdin (`-`), bounded like a profile file. Over the limit, or not UTF-8,
-/// parse refuses it with the profile's own diagnostics.
-fn read_stdin_profile() -> Result<Vec<u8>, Failure> {
-    read_stdin_bytes(
-        profile::MAX_PROFILE_BYTES as u64,
-        "`-` reads a profile piped to baogen, e.g. `baogen render - --out DIR < prod.toml`",
-    )
-}
-
-/// The whole of stdin, a YAML stream.
-fn read_stdin() -> Result<String, Failure> {
-    let bytes = read_stdin_bytes(
-        MAX_STDIN,
-        "this command reads a YAML stream piped to it by Helm, kpt or kustomize",
-    )?;
-    if bytes.len() as u64 > MAX_STDIN {
-        return Err(Failure::Message(format!(
-            "stdin holds more than {MAX_STDIN} bytes (256 MiB), the most baogen reads as one stream"
-        )));
-    }
-    String::from_utf8(bytes).map_err(|e| {
-        Failure::Message(format!(
-            "stdin is not UTF-8 text (invalid byte at offset {})",
-            e.utf8_error().valid_up_to()
-        ))
-    })
-}
-
-/// Load and validate every profile, reporting the problems of all of them together; the text
-/// of each file read goes to `sources`, which the diagnostics are printed from.
-fn load_all(paths: &[PathBuf], sources: &mut diag::Sources) -> Result<Vec<Profile>, Failure> {
-    let mut profiles = Vec::new();
-    let mut diags = Vec::new();
-    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
-        return Err(Failure::Message(
-            "`-` (the profile on stdin) can be given once".into(),
-        ));
-    }
-    for path in paths {
-        let (label, source, loaded) = if path.as_os_str() == "-" {
-            // A profile on stdin is named <stdin> and resolves relative paths against the
-            // working directory, like a profile file in it.
-            let bytes = read_stdin_profile()?;
-            let label = PathBuf::from(STDIN_LABEL);
-            let loaded = profile::parse(&label, &bytes);
-            (
-                label,
-                Some(String::from_utf8_lossy(&bytes).into_owned()),
-                loaded,
-            )
-        } else {
-            let (source, loaded) = profile::load_with_source(path);
-            (path.clone(), source, loaded)
-        };
-        if let Some(text) = source {
-            sources.insert(label, text);
-        }
-        match loaded {
-            Ok(p) => profiles.push(p),
-            Err(d) => diags.extend(d),
-        }
-    }
-    if diags.is_empty() {
-        Ok(profiles)
-    } else {
-        Err(Failure::Invalid(diags))
-    }
-}
-
-fn compare(
-    paths: &[PathBuf],
-    against: Option<&Path>,
-    fail_on_drift: bool,
-    sources: &mut diag::Sources,
-) -> Result<i32, Failure> {
-    let loaded = load_all(paths, sources)?;
-    let dirs = outputs::dirs(&loaded, against, "--against")?;
-    let mut text = String::new();
-    let mut report = Report {
-        drift_is_error: fail_on_drift,
-        ..Report::default()
-    };
-    let mut drifted = Vec::new();
-    for (p, dir) in loaded.iter().zip(&dirs) {
-        let drift = write::compare(dir, &emit::render(p).files);
-        if drift.is_empty() {
-            continue;
-        }
-        // Each path is normalised once: `normalize` resolves links on the file system.
-        let dir = outputs::normalize(dir);
-        let profile = outputs::normalize(&p.path);
-        if loaded.len() > 1 {
-            text.push_str(&format!("# {} -> {}\n", profile.display(), dir.display()));
-        }
-        for d in drift {
-            let (code, path, message, diff) = match d {
-                write::Drift::Changed { path, diff } => {
-                    text.push_str(&diff);
-                    (
-                        Code::DriftChanged,
-                        path,
-                        "differs from what the profile renders".to_string(),
-                        Some(diff),
-                    )
-                }
-                write::Drift::Missing { path } => {
-                    text.push_str(&format!("missing: {}\n", dir.join(&path).display()));
-                    (
-                        Code::DriftMissing,
-                        path,
-                        "is rendered by the profile but missing".into(),
-                        None,
-                    )
-                }
-                write::Drift::Extra { path } => {
-                    text.push_str(&format!(
-                        "extra (not rendered by the profile): {}\n",
-                        dir.join(&path).display()
-                    ));
-                    (
-                        Code::DriftExtra,
-                        path,
-                        "is not rendered by the profile".into(),
-                        None,
-                    )
-                }
-                write::Drift::Unreadable { path, reason } => {
-                    text.push_str(&format!(
-                        "not a file baogen reads: {} ({reason})\n",
-                        dir.join(&path).display()
-                    ));
-                    (
-                        Code::DriftUnreadable,
-                        path,
-                        format!("is not a file baogen reads ({reason})"),
-                        None,
-                    )
-                }
-            };
-            let file = dir.join(&path);
-            report.drift.push(report::Drift {
-                code,
-                profile: profile.clone(),
-                message: format!("{} {message}", file.display()),
-                file,
-                diff,
-            });
-        }
-        drifted.push((profile, dir));
-    }
-    if output().format == Format::Human {
-        print_stdout(&text);
-    } else {
-        print_report(&report, sources);
-    }
-    if drifted.is_empty() {
-        status(format!("up to date: {} profile(s)", loaded.len()));
-        return Ok(OK);
-    }
-    // The fix writes where the comparison read: the profile's own output, or --against.
-    let fix: Vec<String> = match against {
-        Some(_) => drifted
-            .iter()
-            .map(|(p, dir)| format!("baogen render {} --out {}", shell_word(p), shell_word(dir)))
-            .collect(),
-        None => vec![format!(
-            "baogen render {}",
-            drifted
-                .iter()
-                .map(|(p, _)| shell_word(p))
-                .collect::<Vec<_>>()
-                .join(" ")
-        )],
-    };
-    let names: Vec<String> = drifted
-        .iter()
-        .map(|(p, _)| p.display().to_string())
-        .collect();
-    eprintln!(
-        "drift: the committed output differs from what {} renders. Fix it with:\n  {}",
-        names.join(", "),
-        fix.join("\n  ")
-    );
-    Ok(if fail_on_drift { DRIFT } else { OK })
-}
-
-/// A path as one shell word: plain paths as they are, anything else single-quoted.
-fn shell_word(path: &Path) -> String {
-    let text = path.display().to_string();
-    if !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./+:@%".contains(&b))
-    {
-        text
-    } else {
-        format!("'{}'", text.replace('\'', "'\\''"))
     }
 }
 
