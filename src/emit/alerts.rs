@@ -37,25 +37,31 @@ fn rule(
     }
 }
 
+/// Every expression keeps the `cluster` label (the scrape sets it to `openbao.cluster`), so one
+/// Prometheus watching several OpenBao clusters fires once per affected cluster: aggregations
+/// are `by (cluster)`, per-node alerts keep every label but OpenBao's own stale one.
 pub(super) fn rules(p: &Profile) -> Vec<Rule> {
     let job = &p.scrape.job;
     let m = p.telemetry.prefix();
     let sel = format!("{{job=\"{job}\"}}");
+    // `absent` cannot group: it names this profile's own cluster, whose labels it then carries
+    // (both are validated label values, so neither needs quoting).
+    let own = format!("{{job=\"{job}\",cluster=\"{}\"}}", p.openbao.cluster);
     let mut out = vec![rule(
         p,
         "OpenBaoUnreachable",
-        format!("(up{sel} == 0) or absent(up{sel})"),
+        format!("(up{sel} == 0) or absent(up{own})"),
         "critical",
         "Prometheus cannot scrape OpenBao metrics",
-        "The scrape target is down or missing: check the token, the CA and serverName, and that the target has endpoints (see VERIFY.md).".into(),
+        "{{ $labels.instance }} in cluster {{ $labels.cluster }}: the scrape target is down or missing. Check the token, the CA and serverName, and that the target has endpoints (see VERIFY.md).".into(),
     )];
     out.push(rule(
         p,
         "OpenBaoNoActiveNode",
-        format!("sum({m}_core_active{sel}) == 0"),
+        format!("sum by (cluster) ({m}_core_active{sel}) == 0"),
         "critical",
         "No OpenBao node reports itself active",
-        "OpenBao answers but no node is active: the cluster cannot serve requests.".into(),
+        "Cluster {{ $labels.cluster }}: OpenBao answers but no node is active, so the cluster cannot serve requests.".into(),
     ));
     if p.kind != Kind::Active {
         // Only a scrape of every node can see standbys and sealed nodes; the active Service
@@ -63,10 +69,10 @@ pub(super) fn rules(p: &Profile) -> Vec<Rule> {
         out.push(rule(
             p,
             "OpenBaoMultipleActiveNodes",
-            format!("sum({m}_core_active{sel}) > 1"),
+            format!("sum by (cluster) ({m}_core_active{sel}) > 1"),
             "critical",
             "More than one OpenBao node reports itself active",
-            "Several nodes claim to be active: check Raft health and network partitions.".into(),
+            "Cluster {{ $labels.cluster }}: several nodes claim to be active. Check Raft health and network partitions.".into(),
         ));
         out.push(rule(
             p,
@@ -78,7 +84,7 @@ pub(super) fn rules(p: &Profile) -> Vec<Rule> {
             format!("max without (exported_cluster) ({m}_core_unsealed{sel}) == 0"),
             "critical",
             "An OpenBao node is sealed",
-            format!("{{{{ $labels.instance }}}} reports {m}_core_unsealed 0. Unseal it: a sealed node can still answer unauthenticated metrics, so up alone does not show it."),
+            format!("{{{{ $labels.instance }}}} in cluster {{{{ $labels.cluster }}}} reports {m}_core_unsealed 0. Unseal it: a sealed node can still answer unauthenticated metrics, so up alone does not show it."),
         ));
     }
     out

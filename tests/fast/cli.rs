@@ -850,10 +850,12 @@ fn explain_lists_the_engine_roles_and_exactly_the_rbac_openbao_receives() {
         let mut expected = Vec::new();
         for d in &docs {
             let scope = match d["kind"].as_str() {
-                Some("ClusterRole") if d["metadata"]["name"] == "openbao-kubernetes-secrets" => {
+                Some("ClusterRole")
+                    if d["metadata"]["name"] == "openbao-kubernetes-secrets-openbao" =>
+                {
                     "cluster-wide (ClusterRole)".to_string()
                 }
-                Some("Role") if d["metadata"]["name"] == "openbao-kubernetes-secrets" => {
+                Some("Role") if d["metadata"]["name"] == "openbao-kubernetes-secrets-openbao" => {
                     format!(
                         "in namespace {} (Role)",
                         d["metadata"]["namespace"].as_str().unwrap()

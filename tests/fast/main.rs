@@ -5,6 +5,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod alerts;
 mod atomic;
 mod bad_inputs;
 mod cli;

@@ -42,15 +42,15 @@ fn check_package(pkg: &Path) {
     assert_eq!(
         package_files(pkg),
         [
-            "ci/role-openbao-kubernetes-secrets.yaml",
-            "ci/rolebinding-openbao-kubernetes-secrets.yaml",
+            "ci/role-openbao-kubernetes-secrets-openbao.yaml",
+            "ci/rolebinding-openbao-kubernetes-secrets-openbao.yaml",
             "openbao/prometheusrule-openbao-metrics-alerts.yaml",
             "openbao/role-openbao-service-registration.yaml",
             "openbao/rolebinding-openbao-service-registration.yaml",
             "openbao/service-openbao-active-metrics.yaml",
             "openbao/servicemonitor-openbao-active-metrics.yaml",
-            "web/role-openbao-kubernetes-secrets.yaml",
-            "web/rolebinding-openbao-kubernetes-secrets.yaml",
+            "web/role-openbao-kubernetes-secrets-openbao.yaml",
+            "web/rolebinding-openbao-kubernetes-secrets-openbao.yaml",
         ]
     );
     let sts = std::fs::read_to_string(pkg.join("statefulset.yaml")).unwrap();

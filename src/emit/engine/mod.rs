@@ -22,8 +22,13 @@ use rbac::{Rbac, RBAC_GROUP};
 pub use api::{role_body, RoleBody};
 pub use rbac::openbao_rbac;
 
-/// Name of the Role/ClusterRole (and bindings) granting OpenBao what the engine needs.
-pub const RBAC_NAME: &str = "openbao-kubernetes-secrets";
+/// Name of the Role/ClusterRole (and bindings) granting OpenBao what the engine needs: one
+/// per OpenBao namespace, so two OpenBao environments in one Kubernetes cluster never write the
+/// same ClusterRole, ClusterRoleBinding or per-namespace Role (the second would take over the
+/// first's binding). A namespace is at most 63 characters, so the name stays under 253.
+pub fn rbac_name(p: &Profile) -> String {
+    format!("openbao-kubernetes-secrets-{}", p.openbao.namespace)
+}
 
 pub fn config_path() -> &'static str {
     "openbao/kubernetes-secrets/config.json"
@@ -39,7 +44,7 @@ pub fn policy_name(role: &str) -> String {
 
 fn meta(p: &Profile, namespace: Option<&str>) -> ObjectMeta {
     ObjectMeta {
-        name: Some(RBAC_NAME.into()),
+        name: Some(rbac_name(p)),
         namespace: namespace.map(str::to_string),
         labels: Some(kube::common_labels(p)),
         ..Default::default()
@@ -55,11 +60,11 @@ fn subject(p: &Profile) -> Vec<Subject> {
     }]
 }
 
-fn role_ref(kind: &str) -> RoleRef {
+fn role_ref(p: &Profile, kind: &str) -> RoleRef {
     RoleRef {
         api_group: RBAC_GROUP.into(),
         kind: kind.into(),
-        name: RBAC_NAME.into(),
+        name: rbac_name(p),
     }
 }
 
@@ -89,7 +94,7 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
         kube::add_object(p, out, "engine-clusterrole.yaml", &role);
         let binding = ClusterRoleBinding {
             metadata: meta(p, None),
-            role_ref: role_ref("ClusterRole"),
+            role_ref: role_ref(p, "ClusterRole"),
             subjects: Some(subject(p)),
         };
         kube::add_object(p, out, "engine-clusterrolebinding.yaml", &binding);
@@ -102,7 +107,7 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
         kube::add_object(p, out, &format!("engine-role-{ns}.yaml"), &role);
         let binding = RoleBinding {
             metadata: meta(p, Some(ns)),
-            role_ref: role_ref("Role"),
+            role_ref: role_ref(p, "Role"),
             subjects: Some(subject(p)),
         };
         kube::add_object(p, out, &format!("engine-rolebinding-{ns}.yaml"), &binding);

@@ -196,7 +196,17 @@ impl Env {
                         .filter(|(_, v)| *v == 0.0)
                         .map(|(k, _)| k)
                         .collect(),
-                    None => vec![BTreeMap::new()],
+                    // Cluster-wide alerts aggregate `by (cluster)`: one per cluster scraped.
+                    None => {
+                        let clusters: std::collections::BTreeSet<&String> = series
+                            .iter()
+                            .filter_map(|(l, _)| l.get("cluster"))
+                            .collect();
+                        clusters
+                            .into_iter()
+                            .map(|c| BTreeMap::from([("cluster".to_string(), c.clone())]))
+                            .collect()
+                    }
                 };
                 for labels in &mut hits {
                     labels.insert(
@@ -208,10 +218,13 @@ impl Env {
                         .unwrap()
                         .iter()
                         .map(|(k, v)| {
-                            let inst = labels.get("instance").cloned().unwrap_or_default();
+                            let label = |name: &str| labels.get(name).cloned().unwrap_or_default();
                             (
                                 k.clone(),
-                                v.as_str().unwrap().replace("{{ $labels.instance }}", &inst),
+                                v.as_str()
+                                    .unwrap()
+                                    .replace("{{ $labels.instance }}", &label("instance"))
+                                    .replace("{{ $labels.cluster }}", &label("cluster")),
                             )
                         })
                         .collect();
