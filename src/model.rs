@@ -92,6 +92,8 @@ pub struct OpenBao {
     pub container: String,
     pub pod_labels: Labels,
     pub cluster: String,
+    /// The Kubernetes cluster the profile targets, when it says, and where it says so.
+    pub kubernetes_cluster: Option<(String, std::ops::Range<usize>)>,
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@
 
 use std::path::{Component, Path, PathBuf};
 
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Label};
+use crate::emit::Artifacts;
+use crate::identity::Identity;
 use crate::model::Profile;
 
 /// The output directory of each profile: `explicit` (`--out`/`--against`) for one profile,
@@ -117,6 +119,67 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
                 });
             }
             diags.push(d);
+        }
+    }
+    diags
+}
+
+/// Refuse two profiles that name the same Kubernetes cluster (`openbao.kubernetes_cluster`)
+/// and would emit the same object (API group, kind, namespace, name): applying the second
+/// would silently take the first's object over. Profiles that name no cluster are not
+/// compared: baogen cannot know where they go.
+pub fn check_collisions(profiles: &[Profile], rendered: &[Artifacts]) -> Vec<Diagnostic> {
+    // Only profiles that name a cluster are compared, so only theirs are read back.
+    let ids: Vec<Vec<Identity>> = profiles
+        .iter()
+        .zip(rendered)
+        .map(|(p, a)| match p.openbao.kubernetes_cluster {
+            Some(_) => a.object_values().iter().map(Identity::of).collect(),
+            None => Vec::new(),
+        })
+        .collect();
+    let mut diags = Vec::new();
+    for (j, later) in profiles.iter().enumerate() {
+        let Some((cluster, span)) = &later.openbao.kubernetes_cluster else {
+            continue;
+        };
+        for (i, earlier) in profiles.iter().enumerate().take(j) {
+            let Some((first_cluster, first_span)) = &earlier.openbao.kubernetes_cluster else {
+                continue;
+            };
+            if first_cluster != cluster {
+                continue;
+            }
+            let shared: Vec<String> = ids[j]
+                .iter()
+                .filter(|id| ids[i].iter().any(|other| other.same(id)))
+                .map(Identity::to_string)
+                .collect();
+            if shared.is_empty() {
+                continue;
+            }
+            let shown = shared.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let more = match shared.len().saturating_sub(5) {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
+            diags.push(
+                Diagnostic::new(
+                    Code::ObjectCollision,
+                    &later.path,
+                    Some(span.clone()),
+                    format!(
+                        "this profile and {} both target Kubernetes cluster '{cluster}' and both emit {shown}{more}; deploying the second would take over the first's objects",
+                        earlier.path.display()
+                    ),
+                )
+                .help("give each environment its own openbao.namespace (baogen names its objects after it); if the profiles target different clusters, say so in openbao.kubernetes_cluster")
+                .label_in(Label {
+                    file: earlier.path.clone(),
+                    span: first_span.clone(),
+                    message: format!("{} targets the same cluster here", earlier.path.display()),
+                }),
+            );
         }
     }
     diags

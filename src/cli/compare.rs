@@ -23,9 +23,14 @@ pub(super) fn compare(
         drift_is_error: fail_on_drift,
         ..Report::default()
     };
+    let rendered: Vec<_> = loaded.iter().map(emit::render).collect();
+    let collisions = outputs::check_collisions(&loaded, &rendered);
+    if !collisions.is_empty() {
+        return Err(Failure::Invalid(collisions));
+    }
     let mut drifted = Vec::new();
-    for (p, dir) in loaded.iter().zip(&dirs) {
-        let drift = write::compare(dir, &emit::render(p).files);
+    for ((p, dir), art) in loaded.iter().zip(&dirs).zip(&rendered) {
+        let drift = write::compare(dir, &art.files);
         if drift.is_empty() {
             continue;
         }

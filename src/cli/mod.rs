@@ -264,11 +264,13 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             force,
         } => {
             let loaded = load_all(&profiles, sources)?;
+            let rendered: Vec<_> = loaded.iter().map(emit::render).collect();
+            let collisions = outputs::check_collisions(&loaded, &rendered);
+            if !collisions.is_empty() {
+                return Err(Failure::Invalid(collisions));
+            }
             if stdout {
-                let mut text = String::new();
-                for p in &loaded {
-                    text.push_str(&emit::render(p).kube_stream());
-                }
+                let text: String = rendered.iter().map(emit::Artifacts::kube_stream).collect();
                 print_stdout(&text);
                 return Ok(OK);
             }
@@ -278,8 +280,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             if !apart.is_empty() {
                 return Err(Failure::Invalid(apart));
             }
-            // Render and stage everything before swapping anything in: all or nothing.
-            let rendered: Vec<_> = loaded.iter().map(emit::render).collect();
+            // Stage everything before swapping anything in: all or nothing.
             let mut staged = Vec::new();
             let mut refused = Vec::new();
             for ((p, dir), art) in loaded.iter().zip(&dirs).zip(&rendered) {

@@ -59,6 +59,7 @@ codes! {
     FilePath = "BG0208", "a path that cannot be written safely into HCL, YAML or shell";
     HostName = "BG0209", "not a valid DNS host name";
     Image = "BG0210", "not a container image reference";
+    ClusterName = "BG0211", "openbao.kubernetes_cluster is not a cluster name";
 
     Address = "BG0301", "not host:port with a port 1-65535";
     PortClash = "BG0302", "two listeners or demo nodes bind the same port";
@@ -94,6 +95,7 @@ codes! {
     NoOutput = "BG0701", "no output directory declared or given";
     OutputOverlap = "BG0702", "an output that holds an input, or two outputs that overlap";
     OutputRefused = "BG0703", "an output directory baogen will not replace (foreign files, links)";
+    ObjectCollision = "BG0704", "two profiles for one Kubernetes cluster emit the same object";
 
     TooManyRoles = "BG0801", "more engine roles than baogen renders";
     MountPath = "BG0802", "kubernetes_secrets.mount is not a mount path";

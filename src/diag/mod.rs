@@ -70,6 +70,12 @@ impl Diagnostic {
         self
     }
 
+    /// Point also at a place in another file (the other side of a clash across files).
+    pub fn label_in(mut self, label: Label) -> Self {
+        self.labels.push(label);
+        self
+    }
+
     /// 1-based (line, column) of the start and of the end, when the problem has a place.
     pub fn position(&self, source: Option<&str>) -> Option<(Position, Position)> {
         let (src, span) = (source?, self.span.as_ref()?);

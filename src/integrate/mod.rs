@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::diag::{self, Diagnostic};
+pub use crate::identity::Identity;
 use crate::model::{Kind, Profile};
 
 /// Why an integration refused its input. Rendered the same way by every mode.
@@ -87,57 +88,6 @@ fn require_kubernetes(p: Profile) -> Result<Profile, Error> {
     Ok(p)
 }
 
-/// kind, namespace and name: what makes two objects the same object.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Identity {
-    pub kind: String,
-    pub namespace: Option<String>,
-    pub name: String,
-}
-
-impl Identity {
-    pub fn of(v: &Value) -> Identity {
-        let s = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
-        Identity {
-            kind: s(v.get("kind")).unwrap_or_default(),
-            namespace: s(v.pointer("/metadata/namespace")),
-            name: s(v.pointer("/metadata/name")).unwrap_or_default(),
-        }
-    }
-
-    /// An object without a namespace lands in whatever namespace it is applied to, so it may
-    /// be the same object as one in any namespace.
-    pub fn same(&self, other: &Identity) -> bool {
-        self.kind == other.kind
-            && self.name == other.name
-            && match (&self.namespace, &other.namespace) {
-                (Some(a), Some(b)) => a == b,
-                _ => true,
-            }
-    }
-
-    /// A file path for this object, stable across runs and unique per object: `KIND-NAME.yaml`
-    /// for a cluster-scoped object, `NAMESPACE/KIND-NAME.yaml` for a namespaced one (a Role
-    /// of the same name in two namespaces gets two files; a namespace has no `.`, so it never
-    /// names a file).
-    pub fn file_name(&self) -> String {
-        let file = format!("{}-{}.yaml", self.kind.to_ascii_lowercase(), self.name);
-        match &self.namespace {
-            Some(ns) => format!("{ns}/{file}"),
-            None => file,
-        }
-    }
-}
-
-impl std::fmt::Display for Identity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.namespace {
-            Some(ns) => write!(f, "{} {ns}/{}", self.kind, self.name),
-            None => write!(f, "{} {}", self.kind, self.name),
-        }
-    }
-}
-
 /// What happened to the OpenBao StatefulSet of the stream.
 #[derive(Debug, PartialEq, Eq)]
 pub enum StatefulSetPatch {
@@ -165,6 +115,7 @@ fn is_openbao_statefulset(p: &Profile, v: &Value) -> bool {
     id.kind == "StatefulSet"
         && v.get("apiVersion").and_then(Value::as_str) == Some("apps/v1")
         && id.same(&Identity {
+            group: "apps".into(),
             kind: "StatefulSet".into(),
             namespace: Some(p.openbao.namespace.clone()),
             name: p.openbao.statefulset.clone(),

@@ -106,6 +106,10 @@ pub struct OpenBao {
     pub pod_labels: Option<Sp<Labels>>,
     /// Value of the `cluster` label added to every scraped series (default `openbao`).
     pub cluster: Option<Sp<String>>,
+    /// The Kubernetes cluster this profile deploys to, by any name you use for it (such as
+    /// its kubeconfig context). `render` and `check` refuse two profiles that name the same
+    /// cluster and would emit the same object.
+    pub kubernetes_cluster: Option<Sp<String>>,
 }
 
 /// The server's top-level `telemetry` stanza.

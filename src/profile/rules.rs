@@ -99,6 +99,23 @@ pub(crate) fn label_key(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A name for a Kubernetes cluster: 1-253 characters of letters, digits and `-_.:/@`, which
+/// covers kubeconfig context names and cloud cluster ARNs.
+pub(crate) fn cluster_name(s: &str) -> Result<(), String> {
+    if s.is_empty() || s.len() > 253 {
+        return Err("must be 1-253 characters".into());
+    }
+    match s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.:/@".contains(*c)))
+    {
+        Some(c) => Err(format!(
+            "contains {c:?}; use letters, digits and - _ . : / @"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Label values: empty, or at most 63 characters of letters, digits, '-', '_', '.'.
 pub(crate) fn label_value(s: &str) -> Result<(), String> {
     if s.is_empty() || qualified_name_part(s) {

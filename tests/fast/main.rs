@@ -10,6 +10,7 @@ mod atomic;
 mod bad_inputs;
 mod cli;
 mod editor;
+mod environments;
 mod fuzz_replay;
 mod golden;
 mod hostile;

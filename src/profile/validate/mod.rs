@@ -220,6 +220,16 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
         }
         None => "openbao".into(),
     };
+    let kubernetes_cluster = raw.kubernetes_cluster.as_ref().and_then(|c| {
+        cx.check(
+            Code::ClusterName,
+            c,
+            "openbao.kubernetes_cluster",
+            rules::cluster_name,
+            "name the cluster as your kubeconfig does, e.g. prod-eu-1",
+        )
+        .map(|()| (c.get().clone(), c.span()))
+    });
     model::OpenBao {
         namespace: cx.name(
             &raw.namespace,
@@ -247,6 +257,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
         ),
         pod_labels,
         cluster,
+        kubernetes_cluster,
     }
 }
 
