@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::OwnedFd;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::{fstat, openat, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
@@ -163,6 +163,62 @@ pub fn kind(metadata: &std::fs::Metadata) -> &'static str {
     }
 }
 
+/// `path` as a person would write it: `profiles/../deploy/prod` → `deploy/prod`, `./x` → `x`.
+/// Lexical, so it is used only when it names the same place as `path` (a link on the way
+/// can make `a/..` differ from `.`); otherwise `path` stays as given.
+pub fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    if out != path && resolve(&out) != resolve(path) {
+        return path.to_path_buf();
+    }
+    out
+}
+
+/// An absolute form of `path` with every link in its existing part resolved and `.`/`..`
+/// removed, so two spellings of one directory compare equal.
+pub fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    // The longest existing ancestor, canonical, then the rest as written.
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(canonical) = existing.canonicalize() {
+            let mut out = canonical;
+            for c in rest.iter().rev() {
+                match c {
+                    Component::ParentDir => {
+                        out.pop();
+                    }
+                    Component::Normal(n) => out.push(n),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return absolute,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,5 +247,33 @@ mod tests {
             Err(ReadError::TooLarge(4))
         ));
         assert!(read_regular(Path::new("/proc/self/maps"), 1 << 24).is_ok());
+    }
+
+    #[test]
+    fn normalize_drops_dots_and_parent_steps_that_name_the_same_place() {
+        assert_eq!(
+            normalize(Path::new("profiles/../deploy/prod")),
+            Path::new("deploy/prod")
+        );
+        assert_eq!(normalize(Path::new("./x/./y")), Path::new("x/y"));
+        assert_eq!(normalize(Path::new("../up")), Path::new("../up"));
+        assert_eq!(normalize(Path::new("a/..")), Path::new("."));
+    }
+
+    #[test]
+    fn spellings_of_one_directory_resolve_alike() {
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(
+            resolve(Path::new("src")),
+            cwd.join("src").canonicalize().unwrap()
+        );
+        assert_eq!(
+            resolve(Path::new("src/../src/./x/y/..")),
+            resolve(Path::new("src/x"))
+        );
+        assert_eq!(
+            resolve(Path::new("no/such/../dir")),
+            resolve(Path::new("no/dir"))
+        );
     }
 }

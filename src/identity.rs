@@ -70,9 +70,15 @@ mod tests {
 
     #[test]
     fn the_group_comes_from_api_version_and_versions_do_not_matter() {
-        let a = Identity::of(&json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}));
-        let b = Identity::of(&json!({"apiVersion": "rbac.authorization.k8s.io/v1beta1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}));
-        let core = Identity::of(&json!({"apiVersion": "v1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}));
+        let a = Identity::of(
+            &json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}),
+        );
+        let b = Identity::of(
+            &json!({"apiVersion": "rbac.authorization.k8s.io/v1beta1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}),
+        );
+        let core = Identity::of(
+            &json!({"apiVersion": "v1", "kind": "Role", "metadata": {"name": "r", "namespace": "ci"}}),
+        );
         assert_eq!(a.group, "rbac.authorization.k8s.io");
         assert!(a.same(&b));
         assert!(!a.same(&core), "another group is another object");
@@ -82,9 +88,15 @@ mod tests {
 
     #[test]
     fn an_object_without_a_namespace_may_be_any_namespace_s() {
-        let any = Identity::of(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}));
-        let ns = Identity::of(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "a"}}));
-        let other = Identity::of(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "b"}}));
+        let any = Identity::of(
+            &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s"}}),
+        );
+        let ns = Identity::of(
+            &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "a"}}),
+        );
+        let other = Identity::of(
+            &json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "s", "namespace": "b"}}),
+        );
         assert!(any.same(&ns) && ns.same(&any));
         assert!(!ns.same(&other));
         assert_eq!(ns.file_name(), "a/service-s.yaml");

@@ -7,6 +7,13 @@ use std::path::PathBuf;
 
 pub type Labels = BTreeMap<String, String>;
 
+/// Where a value was written: a file (the profile or one of its bases) and a span in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Place {
+    pub file: PathBuf,
+    pub span: std::ops::Range<usize>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     Active,
@@ -57,8 +64,10 @@ pub struct Profile {
     pub openbao_version: Version,
     /// Declared output directory, resolved against the profile's directory.
     pub output: Option<PathBuf>,
-    /// Where the profile declares `output`, for errors about that directory.
-    pub output_span: Option<std::ops::Range<usize>>,
+    /// Where `output` is declared (in the profile or a base), for errors about that directory.
+    pub output_place: Option<Place>,
+    /// The files the profile extends, directly or through other bases, in the order read.
+    pub bases: Vec<PathBuf>,
     pub openbao: OpenBao,
     pub telemetry: Telemetry,
     pub api_listener: ApiListener,
@@ -73,6 +82,7 @@ impl Profile {
     /// Every file this profile was read from: no output may contain one.
     pub fn inputs(&self) -> Vec<&std::path::Path> {
         let mut files = vec![self.path.as_path()];
+        files.extend(self.bases.iter().map(PathBuf::as_path));
         if let Some(ca) = self
             .engine
             .as_ref()
@@ -93,7 +103,7 @@ pub struct OpenBao {
     pub pod_labels: Labels,
     pub cluster: String,
     /// The Kubernetes cluster the profile targets, when it says, and where it says so.
-    pub kubernetes_cluster: Option<(String, std::ops::Range<usize>)>,
+    pub kubernetes_cluster: Option<(String, Place)>,
 }
 
 #[derive(Debug, Clone)]

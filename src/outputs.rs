@@ -2,10 +2,11 @@
 //! reads and from each other: an output that holds its own profile would delete it, and two
 //! profiles writing one directory would silently keep only the last.
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use crate::diag::{Code, Diagnostic, Label};
 use crate::emit::Artifacts;
+use crate::fsio::resolve;
 use crate::identity::Identity;
 use crate::model::Profile;
 
@@ -52,12 +53,11 @@ pub fn at_output(
     message: String,
     help: &str,
 ) -> Diagnostic {
-    let span = if explicit {
-        None
-    } else {
-        p.output_span.clone()
-    };
-    Diagnostic::new(code, &p.path, span, message).help(help)
+    match (explicit, &p.output_place) {
+        (false, Some(at)) => Diagnostic::new(code, &at.file, Some(at.span.clone()), message),
+        _ => Diagnostic::new(code, &p.path, None, message),
+    }
+    .help(help)
 }
 
 /// Refuse outputs that contain a file some profile on the command line reads, and outputs
@@ -111,10 +111,10 @@ pub fn check_apart(profiles: &[Profile], dirs: &[PathBuf], explicit: bool) -> Ve
                     "give each profile its own output directory"
                 },
             );
-            if let (false, Some(span)) = (explicit, &profiles[j].output_span) {
+            if let (false, Some(at)) = (explicit, &profiles[j].output_place) {
                 d.labels.push(crate::diag::Label {
-                    file: profiles[j].path.clone(),
-                    span: span.clone(),
+                    file: at.file.clone(),
+                    span: at.span.clone(),
                     message: format!("the output of {}", profiles[j].path.display()),
                 });
             }
@@ -140,11 +140,11 @@ pub fn check_collisions(profiles: &[Profile], rendered: &[Artifacts]) -> Vec<Dia
         .collect();
     let mut diags = Vec::new();
     for (j, later) in profiles.iter().enumerate() {
-        let Some((cluster, span)) = &later.openbao.kubernetes_cluster else {
+        let Some((cluster, at)) = &later.openbao.kubernetes_cluster else {
             continue;
         };
         for (i, earlier) in profiles.iter().enumerate().take(j) {
-            let Some((first_cluster, first_span)) = &earlier.openbao.kubernetes_cluster else {
+            let Some((first_cluster, first)) = &earlier.openbao.kubernetes_cluster else {
                 continue;
             };
             if first_cluster != cluster {
@@ -158,7 +158,12 @@ pub fn check_collisions(profiles: &[Profile], rendered: &[Artifacts]) -> Vec<Dia
             if shared.is_empty() {
                 continue;
             }
-            let shown = shared.iter().take(5).cloned().collect::<Vec<_>>().join(", ");
+            let shown = shared
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
             let more = match shared.len().saturating_sub(5) {
                 0 => String::new(),
                 n => format!(" and {n} more"),
@@ -166,8 +171,8 @@ pub fn check_collisions(profiles: &[Profile], rendered: &[Artifacts]) -> Vec<Dia
             diags.push(
                 Diagnostic::new(
                     Code::ObjectCollision,
-                    &later.path,
-                    Some(span.clone()),
+                    &at.file,
+                    Some(at.span.clone()),
                     format!(
                         "this profile and {} both target Kubernetes cluster '{cluster}' and both emit {shown}{more}; deploying the second would take over the first's objects",
                         earlier.path.display()
@@ -175,103 +180,12 @@ pub fn check_collisions(profiles: &[Profile], rendered: &[Artifacts]) -> Vec<Dia
                 )
                 .help("give each environment its own openbao.namespace (baogen names its objects after it); if the profiles target different clusters, say so in openbao.kubernetes_cluster")
                 .label_in(Label {
-                    file: earlier.path.clone(),
-                    span: first_span.clone(),
+                    file: first.file.clone(),
+                    span: first.span.clone(),
                     message: format!("{} targets the same cluster here", earlier.path.display()),
                 }),
             );
         }
     }
     diags
-}
-
-/// An absolute form of `path` with every link in its existing part resolved and `.`/`..`
-/// removed, so two spellings of one directory compare equal.
-/// `path` as a person would write it: `profiles/../deploy/prod` → `deploy/prod`, `./x` → `x`.
-/// Lexical, so it is used only when it names the same place as `path` (a link on the way
-/// can make `a/..` differ from `.`); otherwise `path` stays as given.
-pub fn normalize(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    if out.as_os_str().is_empty() {
-        out.push(".");
-    }
-    if out != path && resolve(&out) != resolve(path) {
-        return path.to_path_buf();
-    }
-    out
-}
-
-fn resolve(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    // The longest existing ancestor, canonical, then the rest as written.
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(canonical) = existing.canonicalize() {
-            let mut out = canonical;
-            for c in rest.iter().rev() {
-                match c {
-                    Component::ParentDir => {
-                        out.pop();
-                    }
-                    Component::Normal(n) => out.push(n),
-                    _ => {}
-                }
-            }
-            return out;
-        }
-        match (existing.parent(), existing.components().next_back()) {
-            (Some(parent), Some(last)) => {
-                rest.push(last);
-                existing = parent;
-            }
-            _ => return absolute,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn normalize_drops_dots_and_parent_steps_that_name_the_same_place() {
-        use super::normalize;
-        use std::path::Path;
-        assert_eq!(
-            normalize(Path::new("profiles/../deploy/prod")),
-            Path::new("deploy/prod")
-        );
-        assert_eq!(normalize(Path::new("./x/./y")), Path::new("x/y"));
-        assert_eq!(normalize(Path::new("../up")), Path::new("../up"));
-        assert_eq!(normalize(Path::new("a/..")), Path::new("."));
-    }
-
-    use super::*;
-
-    #[test]
-    fn spellings_of_one_directory_resolve_alike() {
-        let cwd = std::env::current_dir().unwrap();
-        assert_eq!(
-            resolve(Path::new("src")),
-            cwd.join("src").canonicalize().unwrap()
-        );
-        assert_eq!(
-            resolve(Path::new("src/../src/./x/y/..")),
-            resolve(Path::new("src/x"))
-        );
-        assert_eq!(
-            resolve(Path::new("no/such/../dir")),
-            resolve(Path::new("no/dir"))
-        );
-    }
 }

@@ -35,8 +35,8 @@ pub(super) fn compare(
             continue;
         }
         // Each path is normalised once: `normalize` resolves links on the file system.
-        let dir = outputs::normalize(dir);
-        let profile = outputs::normalize(&p.path);
+        let dir = crate::fsio::normalize(dir);
+        let profile = crate::fsio::normalize(&p.path);
         if loaded.len() > 1 {
             text.push_str(&format!("# {} -> {}\n", profile.display(), dir.display()));
         }

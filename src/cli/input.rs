@@ -2,7 +2,7 @@
 //! problem is reported), and the YAML stream the integrations are piped.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::Failure;
 use crate::diag;
@@ -73,24 +73,15 @@ pub(super) fn load_all(
         ));
     }
     for path in paths {
-        let (label, source, loaded) = if path.as_os_str() == "-" {
+        let (read, loaded) = if path.as_os_str() == "-" {
             // A profile on stdin is named <stdin> and resolves relative paths against the
             // working directory, like a profile file in it.
             let bytes = read_stdin_profile()?;
-            let label = PathBuf::from(STDIN_LABEL);
-            let loaded = profile::parse(&label, &bytes);
-            (
-                label,
-                Some(String::from_utf8_lossy(&bytes).into_owned()),
-                loaded,
-            )
+            profile::parse_with_sources(Path::new(STDIN_LABEL), Path::new(""), &bytes)
         } else {
-            let (source, loaded) = profile::load_with_source(path);
-            (path.clone(), source, loaded)
+            profile::load_with_sources(path)
         };
-        if let Some(text) = source {
-            sources.insert(label, text);
-        }
+        sources.extend(read);
         match loaded {
             Ok(p) => profiles.push(p),
             Err(d) => diags.extend(d),

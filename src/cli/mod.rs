@@ -231,10 +231,11 @@ pub fn main() -> i32 {
 /// An integration's refusal into a report: its diagnostics with the profile text they cut from.
 fn add_integration_error(e: integrate::Error, report: &mut Report, sources: &mut diag::Sources) {
     match e {
-        integrate::Error::Profile { diags, text } => {
-            if let (Some(text), Some(d)) = (text, diags.first()) {
-                sources.insert(d.file.clone(), text);
-            }
+        integrate::Error::Profile {
+            diags,
+            sources: read,
+        } => {
+            sources.extend(read);
             report.diagnostics.extend(diags);
         }
         other => report.errors.push(other.chain()),

@@ -4,7 +4,7 @@
 //!
 //! The hundreds digit is the stage or feature: 01 reading, 02 names and values, 03
 //! listeners, 04 scrape and Prometheus, 05 durations, 06 demo, 07 outputs, 08 the
-//! Kubernetes secrets engine, 00 drift. A code, once published, keeps its number and meaning.
+//! Kubernetes secrets engine, 09 layered profiles (`extends`), 00 drift. A code, once published, keeps its number and meaning.
 
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $id:literal, $summary:literal;)*) => {
@@ -126,6 +126,12 @@ codes! {
     WildcardGrant = "BG0827", "a wildcard grant in a ClusterRole without allow_wildcard_grants";
     SelectorExpression = "BG0828", "a label selector expression Kubernetes rejects";
     EmptySelector = "BG0829", "an empty namespace selector, which matches every namespace";
+
+    BaseUnreadable = "BG0901", "a base named by extends cannot be read";
+    ExtendsCycle = "BG0902", "extends leads back to a file already on the way";
+    ExtendsTooDeep = "BG0903", "bases nested deeper than 5 levels";
+    RemoveEntry = "BG0904", "remove = true that removes no inherited entry";
+    NotAProfile = "BG0905", "a file without a profile key given as a profile (a base is not rendered on its own)";
 }
 
 impl Code {

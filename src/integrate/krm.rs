@@ -245,11 +245,11 @@ fn failed(list: Option<Value>, e: Error) -> Output {
     );
     // One result per problem: the KRM spec's `file` and `tags` carry where and which code.
     let results = match &e {
-        Error::Profile { diags, text } => diags
+        Error::Profile { diags, sources } => diags
             .iter()
             .map(|d| {
-                let at = text
-                    .as_deref()
+                let at = sources
+                    .get(&d.file)
                     .map_or_else(|| d.file.display().to_string(), |s| d.location(s));
                 json!({
                     "message": format!("{at}: {}", d.message),

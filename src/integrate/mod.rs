@@ -19,11 +19,11 @@ use crate::model::{Kind, Profile};
 /// Why an integration refused its input. Rendered the same way by every mode.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Problems in a profile; `text` holds the profile as it was read (or given).
+    /// Problems in a profile; `sources` holds the text of the profile and its bases as read.
     #[error("the profile has {} problem(s)", diags.len())]
     Profile {
         diags: Vec<Diagnostic>,
-        text: Option<String>,
+        sources: diag::Sources,
     },
     /// The stream, the chart's objects or the plugin config cannot be used as they are; the
     /// text names the object and what to change.
@@ -48,7 +48,9 @@ impl Error {
     /// Plain text (no colour): the same words on stderr and in KRM results.
     pub fn render(&self) -> String {
         match self {
-            Error::Profile { diags, text } => diag::render_all(diags, |_| text.clone(), false),
+            Error::Profile { diags, sources } => {
+                diag::render_all(diags, |path| sources.get(path).cloned(), false)
+            }
             other => format!("error: {}\n", other.chain()),
         }
     }
@@ -62,19 +64,16 @@ impl Error {
 
 /// Load a profile file for an integration; Kubernetes integrations need Kubernetes objects.
 pub fn load_profile(path: &Path) -> Result<Profile, Error> {
-    let (text, loaded) = crate::profile::load_with_source(path);
-    let p = loaded.map_err(|diags| Error::Profile { diags, text })?;
+    let (sources, loaded) = crate::profile::load_with_sources(path);
+    let p = loaded.map_err(|diags| Error::Profile { diags, sources })?;
     require_kubernetes(p)
 }
 
 /// Validate a profile given as text (a KRM `spec.inline`); `label` names it in errors and its
 /// relative paths resolve against `base`, as a profile file's do against its directory.
 pub fn parse_profile(label: &Path, base: &Path, text: &str) -> Result<Profile, Error> {
-    let p =
-        crate::profile::parse_in(label, base, text.as_bytes()).map_err(|diags| Error::Profile {
-            diags,
-            text: Some(text.to_string()),
-        })?;
+    let (sources, loaded) = crate::profile::parse_with_sources(label, base, text.as_bytes());
+    let p = loaded.map_err(|diags| Error::Profile { diags, sources })?;
     require_kubernetes(p)
 }
 

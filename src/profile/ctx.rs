@@ -13,18 +13,23 @@ use crate::model;
 /// Collects diagnostics while validation walks the profile.
 pub(super) struct Ctx<'a> {
     pub path: &'a Path,
-    /// The directory the profile's relative paths resolve against.
-    pub base: &'a Path,
+    /// The files the profile was merged from: where each value was written, and the
+    /// directory its relative paths resolve against.
+    pub layers: &'a super::layers::Layers,
     /// The files the profile names, as `load` read them: validation reads nothing itself.
     pub files: &'a super::NamedFiles,
     pub diags: Vec<Diagnostic>,
 }
 
 impl<'a> Ctx<'a> {
-    pub(super) fn new(path: &'a Path, base: &'a Path, files: &'a super::NamedFiles) -> Self {
+    pub(super) fn new(
+        path: &'a Path,
+        layers: &'a super::layers::Layers,
+        files: &'a super::NamedFiles,
+    ) -> Self {
         Ctx {
             path,
-            base,
+            layers,
             files,
             diags: Vec::new(),
         }
@@ -58,6 +63,19 @@ impl<'a> Ctx<'a> {
             .label(first, first_label)
             .help(help);
         self.push(d);
+    }
+
+    /// `remove = true` reaches validation only in a profile without bases (the merge consumes
+    /// it otherwise): there is nothing to delete.
+    pub(super) fn no_removal(&mut self, remove: &Option<Sp<bool>>, what: &str) {
+        if let Some(r) = remove.as_ref().filter(|r| *r.get()) {
+            self.error(
+                Code::RemoveEntry,
+                Some(r.span()),
+                format!("remove = true, but this profile extends no base, so there is no inherited {what} to delete"),
+                "delete the whole entry instead, or add extends = \"base.toml\" naming the base that declares it",
+            );
+        }
     }
 
     /// Whether a problem with this code was found so far.

@@ -5,6 +5,7 @@
 mod ctx;
 mod engine;
 mod gotemplate;
+mod layers;
 pub mod raw;
 pub(crate) mod rules;
 pub mod schema;
@@ -15,7 +16,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Sources};
 use crate::fsio::ReadError;
 use crate::model::Profile;
 
@@ -26,24 +27,24 @@ pub const MAX_PROFILE_BYTES: usize = 4 * 1024 * 1024;
 
 /// Read and validate a profile file.
 pub fn load(path: &Path) -> Result<Profile, Vec<Diagnostic>> {
-    load_with_source(path).1
+    load_with_sources(path).1
 }
 
-/// Read and validate a profile file; also the text that was read (when it was), so that
-/// diagnostics, also later ones about its outputs, are cut from the bytes that were checked
-/// and the file is never read twice.
-pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Diagnostic>>) {
+/// Read and validate a profile file; also the text of every file that was read (the profile
+/// and its bases), so that diagnostics, also later ones about its outputs, are cut from the
+/// bytes that were checked and no file is read twice.
+pub fn load_with_sources(path: &Path) -> (Sources, Result<Profile, Vec<Diagnostic>>) {
     let limit = MAX_PROFILE_BYTES as u64;
     let bytes = match crate::fsio::read_regular(path, limit) {
         Ok(b) => b,
-        Err(ReadError::TooLarge(_)) => return (None, Err(vec![too_large(path)])),
+        Err(ReadError::TooLarge(_)) => return (Sources::new(), Err(vec![too_large(path)])),
         Err(e) => {
             let help = match e {
                 ReadError::NotRegular(_) => "name a regular TOML file; baogen never reads FIFOs, devices or directories as profiles",
                 _ => "check the path; profiles are TOML files such as profiles/active.toml",
             };
             return (
-                None,
+                Sources::new(),
                 Err(vec![Diagnostic::new(
                     Code::Unreadable,
                     path,
@@ -54,8 +55,7 @@ pub fn load_with_source(path: &Path) -> (Option<String>, Result<Profile, Vec<Dia
             );
         }
     };
-    let source = String::from_utf8_lossy(&bytes).into_owned();
-    (Some(source), parse(path, &bytes))
+    parse_with_sources(path, path.parent().unwrap_or(Path::new("")), &bytes)
 }
 
 fn too_large(path: &Path) -> Diagnostic {
@@ -74,8 +74,8 @@ fn too_large(path: &Path) -> Diagnostic {
 /// writes it: read once, here, so validation and emission touch no file system.
 pub(crate) type NamedFiles = std::collections::BTreeMap<String, Result<Vec<u8>, String>>;
 
-/// Read every file `raw` names, relative to `base`, bounded like every input.
-fn read_named(raw: &raw::Profile, base: &Path) -> NamedFiles {
+/// Read every file `raw` names, relative to the file that names it, bounded like every input.
+fn read_named(raw: &raw::Profile, layers: &layers::Layers) -> NamedFiles {
     let mut files = NamedFiles::new();
     let ca = raw
         .kubernetes_secrets
@@ -84,8 +84,9 @@ fn read_named(raw: &raw::Profile, base: &Path) -> NamedFiles {
     if let Some(name) = ca {
         // A name validation refuses (control characters, templates) is never opened.
         if rules::file_path(name.get()).is_ok() {
-            let read = crate::fsio::read_regular(&base.join(name.get()), engine::MAX_CA_BYTES)
-                .map_err(|e| e.to_string());
+            let path = layers.dir_of(&name.span()).join(name.get());
+            let read =
+                crate::fsio::read_regular(&path, engine::MAX_CA_BYTES).map_err(|e| e.to_string());
             files.insert(name.get().clone(), read);
         }
     }
@@ -98,10 +99,38 @@ pub fn parse(path: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
     parse_in(path, path.parent().unwrap_or(Path::new("")), bytes)
 }
 
-/// Validate a profile held in memory whose relative paths (`output`, the CA file) resolve
-/// against `base`: a KRM `spec.inline` profile resolves them like a `spec.profile` file in
-/// the package directory.
+/// Validate a profile held in memory whose relative paths (`output`, the CA file, `extends`)
+/// resolve against `base`: a KRM `spec.inline` profile resolves them like a `spec.profile`
+/// file in the package directory.
 pub fn parse_in(path: &Path, base: &Path, bytes: &[u8]) -> Result<Profile, Vec<Diagnostic>> {
+    parse_with_sources(path, base, bytes).1
+}
+
+/// `parse_in`, also returning the text of every file read (the profile, its bases).
+pub fn parse_with_sources(
+    path: &Path,
+    base: &Path,
+    bytes: &[u8],
+) -> (Sources, Result<Profile, Vec<Diagnostic>>) {
+    let mut sources = Sources::new();
+    sources.insert(
+        path.to_path_buf(),
+        String::from_utf8_lossy(bytes).into_owned(),
+    );
+    let mut layers = layers::Layers::new(path, base, bytes.len());
+    let mut result = parse_layers(path, bytes, &mut layers, &mut sources);
+    if let Err(diags) = &mut result {
+        diags.iter_mut().for_each(|d| layers.relocate(d));
+    }
+    (sources, result)
+}
+
+fn parse_layers(
+    path: &Path,
+    bytes: &[u8],
+    layers: &mut layers::Layers,
+    sources: &mut Sources,
+) -> Result<Profile, Vec<Diagnostic>> {
     if bytes.len() > MAX_PROFILE_BYTES {
         return Err(vec![too_large(path)]);
     }
@@ -124,17 +153,77 @@ pub fn parse_in(path: &Path, base: &Path, bytes: &[u8]) -> Result<Profile, Vec<D
         )
         .help("save the file as UTF-8")]
     })?;
-    let doc = DeTable::parse(source).map_err(|e| {
-        vec![Diagnostic::new(
-            Code::Syntax,
-            path,
-            // The parser's nesting limit on dotted keys and table headers comes without a place.
-            e.span().or_else(|| deepest_key(source)),
-            format!("TOML syntax error: {}", e.message().trim_end()),
-        )
-        .help("fix the TOML syntax at this place")]
-    })?;
+    let doc = DeTable::parse(source).map_err(|e| vec![syntax_error(path, source, &e)])?;
+    if !doc.get_ref().contains_key("profile") {
+        return Err(vec![not_a_profile(path, doc.get_ref())]);
+    }
+    if doc.get_ref().contains_key("extends") {
+        // Every base is read first, so the merged tree can borrow from all of their texts.
+        let mut diags = Vec::new();
+        let mut files = vec![layers::Read::empty()];
+        let identity = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+        layers::read_bases(
+            source,
+            0,
+            layers,
+            &mut files,
+            &mut vec![identity],
+            &mut diags,
+        );
+        if !diags.is_empty() {
+            return Err(diags);
+        }
+        let span = doc.span();
+        let merged = merge_bases(&files, doc.into_inner(), layers, sources)?;
+        return check_and_validate(path, toml::Spanned::new(span, merged), layers);
+    }
+    check_and_validate(path, doc, layers)
+}
 
+/// Read the bases the profile extends, check each on its own (secrets, the base schema), and
+/// merge the profile on top of them.
+fn merge_bases<'t>(
+    files: &'t [layers::Read],
+    doc: DeTable<'t>,
+    layers: &mut layers::Layers,
+    sources: &mut Sources,
+) -> Result<DeTable<'t>, Vec<Diagnostic>> {
+    let mut diags = Vec::new();
+    let mut trees: Vec<Option<DeTable<'t>>> = vec![Some(doc)];
+    for i in 1..files.len() {
+        let base_path = layers.path_of(i).to_path_buf();
+        sources.insert(base_path.clone(), files[i].text.clone());
+        match layers::parse_base(i, files, layers) {
+            Ok(tree) => {
+                let mut secrets = Vec::new();
+                let json = json_view(&base_path, &tree, &mut secrets);
+                diags.append(&mut secrets);
+                diags.extend(schema::check_base(&base_path, &tree, &json));
+                trees.push(Some(tree));
+            }
+            Err(d) => {
+                diags.push(*d);
+                trees.push(None);
+            }
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let merged = layers::merged(0, files, &mut trees, layers, &mut diags);
+    if diags.is_empty() {
+        Ok(merged)
+    } else {
+        Err(diags)
+    }
+}
+
+/// The stages after the tree is complete: secrets, schema, types, rules.
+fn check_and_validate(
+    path: &Path,
+    doc: toml::Spanned<DeTable<'_>>,
+    layers: &layers::Layers,
+) -> Result<Profile, Vec<Diagnostic>> {
     // One parse serves every stage, and one walk over the tree both finds secrets and builds the
     // JSON view the schema sees (at 10,000 roles every walk over the tree misses the CPU cache on
     // each node, so there is one, not two); serde consumes the tree itself. When the schema
@@ -156,11 +245,38 @@ pub fn parse_in(path: &Path, base: &Path, bytes: &[u8]) -> Result<Profile, Vec<D
     let raw = raw::Profile::deserialize(toml::de::Deserializer::from(doc))
         .map_err(|e| vec![type_error(path, &e)])?;
 
-    let files = read_named(&raw, base);
-    match validate::validate(path, base, &files, &raw) {
+    let files = read_named(&raw, layers);
+    match validate::validate(path, layers, &files, &raw) {
         (Some(profile), diags) if diags.is_empty() => Ok(profile),
         (_, diags) => Err(diags),
     }
+}
+
+fn syntax_error(path: &Path, source: &str, e: &toml::de::Error) -> Diagnostic {
+    Diagnostic::new(
+        Code::Syntax,
+        path,
+        // The parser's nesting limit on dotted keys and table headers comes without a place.
+        e.span().or_else(|| deepest_key(source)),
+        format!("TOML syntax error: {}", e.message().trim_end()),
+    )
+    .help("fix the TOML syntax at this place")
+}
+
+/// A file without its own `profile` key: a base, or a profile that forgot to say its kind.
+fn not_a_profile(path: &Path, doc: &DeTable<'_>) -> Diagnostic {
+    let base = doc.is_empty() || !doc.contains_key("listener");
+    Diagnostic::new(
+        Code::NotAProfile,
+        path,
+        Some(0..0),
+        "this file has no `profile` key, so it is not a profile baogen renders",
+    )
+    .help(if base {
+        "a base (a file other profiles extend) is never rendered on its own: render a profile that extends it; to make this a profile, add profile = \"active\", \"all-node\" or \"demo\""
+    } else {
+        "add profile = \"active\", \"all-node\" or \"demo\" at the top; a profile that extends a base still says its own kind"
+    })
 }
 
 /// The key (of a table header or a key/value line) with the most dotted segments: where a

@@ -67,6 +67,10 @@ pub struct Profile {
     pub openbao_version: Option<Sp<String>>,
     /// Where `render` writes and what `check` compares against, relative to this file.
     pub output: Option<Sp<String>>,
+    /// Base files this profile is layered on, relative to this file: a path, or a list applied
+    /// in order. Tables merge key by key, other values are replaced, roles and demo nodes merge
+    /// by name (`remove = true` deletes an inherited one).
+    pub extends: Option<Extends>,
     #[serde(default)]
     pub openbao: OpenBao,
     #[serde(default)]
@@ -110,6 +114,14 @@ pub struct OpenBao {
     /// its kubeconfig context). `render` and `check` refuse two profiles that name the same
     /// cluster and would emit the same object.
     pub kubernetes_cluster: Option<Sp<String>>,
+}
+
+/// `extends`: one base file or several, applied in order.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Extends {
+    One(String),
+    Several(Vec<String>),
 }
 
 /// The server's top-level `telemetry` stanza.
@@ -237,6 +249,8 @@ pub struct Demo {
 pub struct DemoNode {
     /// Compose service name and Raft node id.
     pub name: Sp<String>,
+    /// In a profile that extends a base: delete the inherited node of this name.
+    pub remove: Option<Sp<bool>>,
     /// Host name other nodes and Prometheus use (default: the name).
     pub host: Option<Sp<String>>,
     /// API port (default: the API listener's port).
@@ -291,6 +305,8 @@ pub struct EngineConfig {
 pub struct EngineRole {
     /// Role name: lower-case letters, digits, `-`, `_` and `.`.
     pub name: Sp<String>,
+    /// In a profile that extends a base: delete the inherited role of this name.
+    pub remove: Option<Sp<bool>>,
     /// Namespaces credentials may be generated in; `["*"]` means all.
     pub allowed_kubernetes_namespaces: Option<Sp<Vec<Sp<String>>>>,
     /// Namespaces selected by their labels (ORed with the list).

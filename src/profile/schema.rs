@@ -24,6 +24,29 @@ pub fn schema_json() -> String {
     text
 }
 
+/// The schema of a base file (one a profile `extends`): the profile's, with every key
+/// optional, so a partial file is checked, and completed in editors, like a profile.
+pub fn base_schema_json() -> String {
+    fn optional(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(o) => {
+                o.remove("required");
+                o.values_mut().for_each(optional);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(optional),
+            _ => {}
+        }
+    }
+    let mut schema: serde_json::Value =
+        serde_json::from_str(&schema_json()).expect("the schema is JSON");
+    optional(&mut schema);
+    schema["$id"] = "https://baogen.dev/schemas/profile-base.schema.json".into();
+    schema["title"] = "baogen profile base (every key optional)".into();
+    let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serializes");
+    text.push('\n');
+    text
+}
+
 /// The committed schema, compiled into the binary: generating it at run time would cost every
 /// render a schemars pass. `tests/fast/golden.rs` fails when it drifts from the Rust types.
 const COMMITTED: &str = include_str!("../../schemas/profile.schema.json");
@@ -39,6 +62,10 @@ pub fn committed() -> &'static str {
 #[jsonschema::validator(path = "schemas/profile.schema.json", draft = Draft7)]
 struct ProfileSchema;
 
+/// The base schema, compiled the same way.
+#[jsonschema::validator(path = "schemas/profile-base.schema.json", draft = Draft7)]
+struct BaseSchema;
+
 /// Whether a value passes the build-time validator; tests compare it with the jsonschema
 /// crate's run-time validator on the same file.
 pub fn is_valid(value: &serde_json::Value) -> bool {
@@ -47,7 +74,20 @@ pub fn is_valid(value: &serde_json::Value) -> bool {
 
 /// Check the document against the schema; each violation points at the offending value.
 pub fn check(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<Diagnostic> {
-    ProfileSchema::iter_errors(value)
+    report(path, doc, ProfileSchema::iter_errors(value))
+}
+
+/// Check a base file against the base schema (every key optional).
+pub fn check_base(path: &Path, doc: &DeTable<'_>, value: &serde_json::Value) -> Vec<Diagnostic> {
+    report(path, doc, BaseSchema::iter_errors(value))
+}
+
+fn report<'a>(
+    path: &Path,
+    doc: &DeTable<'_>,
+    errors: impl Iterator<Item = jsonschema::ValidationError<'a>>,
+) -> Vec<Diagnostic> {
+    errors
         .map(|err| {
             let pointer = err.instance_path().as_str().to_string();
             let span = span_at(doc, &pointer);

@@ -89,20 +89,31 @@ fn shipped_profiles_render_their_golden_output() {
 }
 
 #[test]
-fn committed_schema_matches_the_rust_types() {
-    let path = common::root().join("schemas/profile.schema.json");
-    let generated = profile::schema::schema_json();
-    if bless() {
-        std::fs::write(&path, &generated).unwrap();
-        return;
-    }
-    let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    if committed != generated {
-        let diff = similar::TextDiff::from_lines(&committed, &generated)
-            .unified_diff()
-            .header("committed", "generated")
-            .to_string();
-        panic!("schemas/profile.schema.json is out of date:\n{diff}\nRun: BAOGEN_BLESS=1 cargo test --test fast -- golden::");
+fn committed_schemas_match_the_rust_types() {
+    let schemas = [
+        (
+            "schemas/profile.schema.json",
+            profile::schema::schema_json(),
+        ),
+        (
+            "schemas/profile-base.schema.json",
+            profile::schema::base_schema_json(),
+        ),
+    ];
+    for (file, generated) in schemas {
+        let path = common::root().join(file);
+        if bless() {
+            std::fs::write(&path, &generated).unwrap();
+            continue;
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed != generated {
+            let diff = similar::TextDiff::from_lines(&committed, &generated)
+                .unified_diff()
+                .header("committed", "generated")
+                .to_string();
+            panic!("{file} is out of date:\n{diff}\nRun: BAOGEN_BLESS=1 cargo test --test fast -- golden::");
+        }
     }
 }
 

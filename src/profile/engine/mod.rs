@@ -132,7 +132,10 @@ fn config(cx: &mut Ctx<'_>, c: &raw::EngineConfig) -> model::EngineConfig {
         h.get().clone()
     });
     let (kubernetes_ca_cert, kubernetes_ca_cert_file) = match &c.kubernetes_ca_cert_file {
-        Some(f) => (ca_cert(cx, f), Some(cx.base.join(f.get()))),
+        Some(f) => (
+            ca_cert(cx, f),
+            Some(cx.layers.dir_of(&f.span()).join(f.get())),
+        ),
         None => (None, None),
     };
     model::EngineConfig {

@@ -137,6 +137,7 @@ pub(super) fn role(
     limits: TtlLimits,
 ) -> model::EngineRole {
     let name = r.name.get().clone();
+    cx.no_removal(&r.remove, "role");
     cx.check(
         Code::RoleName,
         &r.name,

@@ -59,6 +59,7 @@ pub(super) fn demo_section(
     let mut bound: Vec<(String, u16, String, Range<usize>)> = Vec::new();
     let mut named: BTreeMap<&str, Range<usize>> = BTreeMap::new();
     for n in raw.nodes.get() {
+        cx.no_removal(&n.remove, "node");
         cx.check(
             Code::KubernetesName,
             &n.name,

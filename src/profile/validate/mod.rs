@@ -44,11 +44,11 @@ fn parse_version(s: &str) -> Result<Version, String> {
 
 pub(super) fn validate(
     path: &Path,
-    base: &Path,
+    layers: &super::layers::Layers,
     files: &super::NamedFiles,
     raw: &raw::Profile,
 ) -> (Option<model::Profile>, Vec<Diagnostic>) {
-    let mut cx = Ctx::new(path, base, files);
+    let mut cx = Ctx::new(path, layers, files);
     let profile = profile(&mut cx, raw);
     if cx.diags.is_empty() {
         (Some(profile), cx.diags)
@@ -86,7 +86,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
             rules::file_path,
             "give a directory relative to the profile",
         );
-        cx.base.join(o.get())
+        cx.layers.dir_of(&o.span()).join(o.get())
     });
 
     let openbao = openbao(cx, &raw.openbao, kind);
@@ -166,7 +166,8 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         kind,
         openbao_version,
         output,
-        output_span: raw.output.as_ref().map(|o| o.span()),
+        output_place: raw.output.as_ref().map(|o| cx.layers.place(&o.span())),
+        bases: cx.layers.bases(),
         openbao,
         telemetry,
         api_listener,
@@ -228,7 +229,7 @@ fn openbao(cx: &mut Ctx<'_>, raw: &raw::OpenBao, kind: Kind) -> model::OpenBao {
             rules::cluster_name,
             "name the cluster as your kubeconfig does, e.g. prod-eu-1",
         )
-        .map(|()| (c.get().clone(), c.span()))
+        .map(|()| (c.get().clone(), cx.layers.place(&c.span())))
     });
     model::OpenBao {
         namespace: cx.name(
