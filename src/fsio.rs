@@ -12,6 +12,10 @@ use std::path::{Component, Path, PathBuf};
 use rustix::fs::{fstat, openat, FileType, Mode, OFlags, CWD};
 use rustix::io::Errno;
 
+/// The file that marks a directory as a baogen output (`write` owns its content); walks over
+/// inputs skip such directories.
+pub const OUTPUT_MARKER: &str = ".baogen";
+
 /// Why a file was not read; callers match on the kind (a profile too large, not regular).
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

@@ -18,7 +18,7 @@ use rustix::fs::CWD;
 use crate::fsio::{self, ReadError};
 
 /// Marks a directory as baogen's and lists the files baogen wrote there.
-pub const MARKER: &str = ".baogen";
+pub const MARKER: &str = crate::fsio::OUTPUT_MARKER;
 const MARKER_HEAD: &str = "# Written by baogen: the files of the last render, one per line. baogen replaces this\n# directory as a whole and refuses to while it holds any file not listed here.\n";
 const TMP_TAG: &str = ".baogen-tmp-";
 /// Committed files larger than this are not read for a diff (baogen writes none this large).

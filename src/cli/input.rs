@@ -73,18 +73,38 @@ pub(super) fn load_all(
         ));
     }
     for path in paths {
-        let (read, loaded) = if path.as_os_str() == "-" {
+        let mut loaded = Vec::new();
+        if path.as_os_str() == "-" {
             // A profile on stdin is named <stdin> and resolves relative paths against the
             // working directory, like a profile file in it.
             let bytes = read_stdin_profile()?;
-            profile::parse_with_sources(Path::new(STDIN_LABEL), Path::new(""), &bytes)
+            loaded.push(profile::parse_with_sources(
+                Path::new(STDIN_LABEL),
+                Path::new(""),
+                &bytes,
+            ));
+        } else if path.is_dir() {
+            match profile::discover::profiles_under(path) {
+                Ok(found) => loaded.extend(found.into_iter().map(|f| {
+                    let dir = f.path.parent().unwrap_or(Path::new("")).to_path_buf();
+                    profile::parse_with_sources(&f.path, &dir, &f.bytes)
+                })),
+                Err(d) => diags.extend(d),
+            }
         } else {
-            profile::load_with_sources(path)
-        };
-        sources.extend(read);
-        match loaded {
-            Ok(p) => profiles.push(p),
-            Err(d) => diags.extend(d),
+            loaded.push(profile::load_with_sources(path));
+        }
+        for (read, result) in loaded {
+            sources.extend(read);
+            match result {
+                // A profile named twice (itself and through its directory) is loaded once.
+                Ok(p)
+                    if profiles
+                        .iter()
+                        .any(|q: &Profile| same_file(&q.path, &p.path)) => {}
+                Ok(p) => profiles.push(p),
+                Err(d) => diags.extend(d),
+            }
         }
     }
     if diags.is_empty() {
@@ -92,4 +112,8 @@ pub(super) fn load_all(
     } else {
         Err(Failure::Invalid(diags))
     }
+}
+
+fn same_file(a: &Path, b: &Path) -> bool {
+    a == b || crate::fsio::resolve(a) == crate::fsio::resolve(b)
 }

@@ -311,7 +311,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
                 lines.push_str(&format!(
                     "rendered {} files into {}\n",
                     art.files.len(),
-                    dir.display()
+                    crate::fsio::normalize(dir).display()
                 ));
             }
             status(lines.trim_end().to_string());

@@ -48,6 +48,7 @@ codes! {
     Schema = "BG0104", "a key, type or value the profile schema does not allow";
     SecretInProfile = "BG0105", "a token, JWT or private key written into the profile";
     UnsafeFileName = "BG0106", "the profile's file name holds control, separator or bidi characters";
+    NoProfileFound = "BG0107", "a directory given as input holds no profile (or too many files to walk)";
 
     KubernetesName = "BG0201", "not a valid Kubernetes object name or key";
     LabelKey = "BG0202", "not a valid Kubernetes label or annotation key";

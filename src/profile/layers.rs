@@ -154,14 +154,15 @@ impl Read {
 }
 
 /// Phase 1: read every base `text` (the file at `of`) names, recursively, each once per path
-/// on the way (`chain` catches cycles and depth). Problems point at the `extends` value.
+/// on the way (`chain`, each file's canonical path and its name as written, catches cycles
+/// and depth). Problems point at the `extends` value.
 /// `files[i]` is the file of `layers` index `i` (the profile's own is `files[0]`).
 pub(crate) fn read_bases(
     text: &str,
     of: usize,
     layers: &mut Layers,
     files: &mut Vec<Read>,
-    chain: &mut Vec<PathBuf>,
+    chain: &mut Vec<(PathBuf, PathBuf)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let from = layers.layers[of].path.clone();
@@ -188,11 +189,12 @@ pub(crate) fn read_bases(
         }
         let path = crate::fsio::normalize(&layers.layers[of].dir.join(entry.get_ref()));
         let identity = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
-        if chain.contains(&identity) {
-            let way: Vec<String> = chain
+        if let Some(first) = chain.iter().position(|(id, _)| *id == identity) {
+            // Shown as the files were named on the way, not as canonical absolute paths.
+            let way: Vec<String> = chain[first..]
                 .iter()
-                .chain([&identity])
-                .map(|p| p.display().to_string())
+                .map(|(_, shown)| shown.display().to_string())
+                .chain([path.display().to_string()])
                 .collect();
             diags.push(at(
                 Code::ExtendsCycle,
@@ -237,7 +239,7 @@ pub(crate) fn read_bases(
         layers.add(&path, text.len());
         let index = layers.layers.len() - 1;
         files.push(Read::empty());
-        chain.push(identity);
+        chain.push((identity, path));
         read_bases(&text, index, layers, files, chain, diags);
         chain.pop();
         files[index].text = text;
@@ -489,18 +491,30 @@ fn keyed_merge<'i>(
                     )
                     .help("to change the inherited entry, leave remove out; to delete it, keep only name and remove"),
                 ),
-                None => diags.push(
-                    Diagnostic::new(
-                        Code::RemoveEntry,
-                        &file,
-                        at,
-                        format!(
-                            "remove = true, but no base has an entry named '{}'",
-                            name.as_deref().unwrap_or_default().escape_debug()
-                        ),
-                    )
-                    .help("check the name against the bases this file extends, or delete this entry"),
-                ),
+                None => {
+                    let name = name.unwrap_or_default();
+                    let closest = inherited
+                        .keys()
+                        .map(|k| (strsim::damerau_levenshtein(&name, k), k))
+                        .filter(|(d, k)| *d <= 2 && *d < k.len())
+                        .min();
+                    let help = match closest {
+                        Some((_, k)) => format!("did you mean '{}'?", k.escape_debug()),
+                        None => "check the name against the bases this file extends, or delete this entry".into(),
+                    };
+                    diags.push(
+                        Diagnostic::new(
+                            Code::RemoveEntry,
+                            &file,
+                            at,
+                            format!(
+                                "remove = true, but no base has an entry named '{}'",
+                                name.escape_debug()
+                            ),
+                        )
+                        .help(help),
+                    );
+                }
             }
             continue;
         }

@@ -3,6 +3,7 @@
 //! with a span; a later stage runs only when the earlier ones passed.
 
 mod ctx;
+pub mod discover;
 mod engine;
 mod gotemplate;
 mod layers;
@@ -167,14 +168,17 @@ fn parse_layers(
             0,
             layers,
             &mut files,
-            &mut vec![identity],
+            &mut vec![(identity, path.to_path_buf())],
             &mut diags,
         );
+        for (i, file) in files.iter().enumerate().skip(1) {
+            sources.insert(layers.path_of(i).to_path_buf(), file.text.clone());
+        }
         if !diags.is_empty() {
             return Err(diags);
         }
         let span = doc.span();
-        let merged = merge_bases(&files, doc.into_inner(), layers, sources)?;
+        let merged = merge_bases(&files, doc.into_inner(), layers)?;
         return check_and_validate(path, toml::Spanned::new(span, merged), layers);
     }
     check_and_validate(path, doc, layers)
@@ -186,13 +190,11 @@ fn merge_bases<'t>(
     files: &'t [layers::Read],
     doc: DeTable<'t>,
     layers: &mut layers::Layers,
-    sources: &mut Sources,
 ) -> Result<DeTable<'t>, Vec<Diagnostic>> {
     let mut diags = Vec::new();
     let mut trees: Vec<Option<DeTable<'t>>> = vec![Some(doc)];
     for i in 1..files.len() {
         let base_path = layers.path_of(i).to_path_buf();
-        sources.insert(base_path.clone(), files[i].text.clone());
         match layers::parse_base(i, files, layers) {
             Ok(tree) => {
                 let mut secrets = Vec::new();

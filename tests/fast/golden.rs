@@ -13,22 +13,12 @@ fn bless() -> bool {
 
 /// Every profile with a golden directory: the shipped ones and the examples.
 pub(crate) fn shipped_profiles() -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for dir in ["profiles", "profiles/examples"] {
-        let Ok(entries) = std::fs::read_dir(common::root().join(dir)) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let p = e.path();
-            if p.extension().is_some_and(|x| x == "toml")
-                && p.file_stem().is_some_and(|s| s != "reference")
-            {
-                out.push(p);
-            }
-        }
-    }
-    out.sort();
-    out
+    // The way `baogen check profiles/` finds them: bases (no `profile` key) are not rendered.
+    baogen::profile::discover::profiles_under(&common::root().join("profiles"))
+        .unwrap_or_else(|d| panic!("{d:?}"))
+        .into_iter()
+        .map(|f| f.path)
+        .collect()
 }
 
 fn check_profile(path: &Path) -> Result<(), String> {
