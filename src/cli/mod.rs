@@ -110,6 +110,8 @@ static OUTPUT: std::sync::OnceLock<Output> = std::sync::OnceLock::new();
 enum Command {
     /// Write every artifact of each profile (atomically: all or nothing).
     Render {
+        /// Profile files, directories (every profile under each: a .toml file with its own
+        /// `profile` key; bases are skipped), or `-` for a profile on stdin.
         #[arg(required = true)]
         profiles: Vec<PathBuf>,
         /// Output directory (default: the profile's `output`). With several profiles, each
@@ -126,6 +128,8 @@ enum Command {
     },
     /// Render in memory and compare with the committed output; exit 1 with a diff on drift.
     Check {
+        /// Profile files, directories (every profile under each: a .toml file with its own
+        /// `profile` key; bases are skipped), or `-` for a profile on stdin.
         #[arg(required = true)]
         profiles: Vec<PathBuf>,
         /// Directory to compare with (default: the profile's `output`).
@@ -134,6 +138,8 @@ enum Command {
     },
     /// Like `check`, but always exits 0 when the profiles are valid.
     Diff {
+        /// Profile files, directories (every profile under each: a .toml file with its own
+        /// `profile` key; bases are skipped), or `-` for a profile on stdin.
         #[arg(required = true)]
         profiles: Vec<PathBuf>,
         #[arg(long, value_name = "DIR")]

@@ -172,6 +172,12 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
         .unwrap_or("functionConfig")
         .to_string();
     let p = load_config(config, &base, &label)?;
+    // Which profile wrote an object: the path the function config names, as written (stable
+    // across machines), or the config itself for an inline profile.
+    let source = config
+        .pointer("/spec/profile")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("{label} (spec.inline)"), str::to_string);
 
     let obj = list.as_object_mut().expect("checked by the caller");
     let items = obj
@@ -196,9 +202,23 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
     }
 
     let objects = crate::emit::render(&p).object_values();
+    let ids: Vec<Identity> = objects.iter().map(Identity::of).collect();
+    let taken: Vec<String> = ids
+        .iter()
+        .filter_map(|id| {
+            let i = items.iter().position(|it| Identity::of(it).same(id))?;
+            owner_clash(&items[i], &source).map(|owner| format!("{id} ({owner})"))
+        })
+        .collect();
+    if !taken.is_empty() {
+        return Err(Error::Input(format!(
+            "the package already holds {}, which {source} would emit too; two profiles in one package must not emit the same object: give each environment its own openbao.namespace (baogen names its objects after it)",
+            taken.join(", ")
+        )));
+    }
     let (mut added, mut replaced) = (0, 0);
-    for mut new in objects {
-        let id = Identity::of(&new);
+    for (mut new, id) in objects.into_iter().zip(ids) {
+        super::helm::annotate(&mut new, SOURCE, &source);
         match items.iter().position(|it| Identity::of(it).same(&id)) {
             Some(i) => {
                 // Keep where the package stores it, so kpt rewrites the same file.
@@ -234,6 +254,28 @@ fn upsert(list: &mut Value, cwd: &Path) -> Result<Vec<(&'static str, String)>, E
         ),
     ));
     Ok(notes)
+}
+
+/// Marks the objects the function wrote with the profile that wrote them, so a re-run of the
+/// same step replaces its own objects (functions are idempotent) and another step's are never
+/// taken over.
+const SOURCE: &str = "baogen.dev/source";
+
+/// Why an object already in the package may not be replaced by `source`'s: written by another
+/// profile, or not by baogen at all. Objects of a baogen from before `SOURCE` (its label, no
+/// annotation) are its own.
+fn owner_clash(item: &Value, source: &str) -> Option<String> {
+    match annotation(item, SOURCE) {
+        Some(owner) if owner == source => None,
+        Some(owner) => Some(format!("from {owner}")),
+        None if item
+            .pointer("/metadata/labels/baogen.dev~1profile")
+            .is_some() =>
+        {
+            None
+        }
+        None => Some("not written by baogen".into()),
+    }
 }
 
 /// A failed run still prints a ResourceList, so kpt can show its results; the items are the

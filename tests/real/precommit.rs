@@ -61,8 +61,19 @@ fn user_repo(dir: &Path, config: &str) {
         dir.join("profiles/kubernetes-ca.crt"),
     )
     .unwrap();
+    // Two environments layered on a shared base, as profiles/environments/ ships them.
+    let environments = root.join("profiles/environments");
+    let base = std::fs::read_to_string(environments.join("base.toml"))
+        .unwrap()
+        .replace("../examples/kubernetes-ca.crt", "kubernetes-ca.crt");
+    std::fs::write(dir.join("profiles/shared.toml"), base).unwrap();
+    let staging = std::fs::read_to_string(environments.join("staging.toml"))
+        .unwrap()
+        .replace("extends = \"base.toml\"", "extends = \"shared.toml\"")
+        .replace("../../golden/environments/staging", "../golden/staging");
+    std::fs::write(dir.join("profiles/staging.toml"), staging).unwrap();
     let out = common::baogen()
-        .args(["render", "profiles/active.toml", "profiles/engine.toml"])
+        .args(["render", "profiles/"])
         .current_dir(dir)
         .output()
         .unwrap();
@@ -132,6 +143,29 @@ fn scenario(pc: &Path, repo: &Path, home: &Path, path: &std::ffi::OsStr) {
         "{stdout}"
     );
     std::fs::write(&profile, &original).unwrap();
+
+    // An edit of the shared base shows as drift of the profile built on it, named.
+    let shared = repo.join("profiles/shared.toml");
+    let original = std::fs::read_to_string(&shared).unwrap();
+    std::fs::write(
+        &shared,
+        original.replace("scrape_timeout = \"10s\"", "scrape_timeout = \"5s\""),
+    )
+    .unwrap();
+    let out = pre_commit(pc, repo, home, path);
+    assert_failed(&out, "pre-commit after an edit of a base");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("# profiles/staging.toml -> golden/staging")
+            && stdout.contains("+    scrapeTimeout: 5s"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("baogen render profiles/staging.toml")
+            && !stdout.contains("render profiles/active.toml"),
+        "{stdout}"
+    );
+    std::fs::write(&shared, &original).unwrap();
 
     let generated = repo.join("golden/active/kubernetes/service.yaml");
     let text_before = std::fs::read_to_string(&generated).unwrap();
