@@ -451,6 +451,46 @@ mod tests {
     }
 
     #[test]
+    fn a_live_process_s_temporary_directory_is_left_alone() {
+        let dir = scratch("concurrent");
+        let out = dir.join("out");
+        // PID 1 is always alive: a render running there keeps its directory.
+        let running = dir.join(".out.baogen-tmp-1");
+        fs::create_dir_all(&running).unwrap();
+        let files = BTreeMap::from([("a.txt".to_string(), "x\n".to_string())]);
+        commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
+        assert!(running.is_dir(), "a live render's directory was removed");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_file_named_like_the_marker_s_comment_is_still_foreign() {
+        let dir = scratch("comment-name");
+        let out = dir.join("out");
+        let files = BTreeMap::from([("a.txt".to_string(), "x\n".to_string())]);
+        commit(vec![stage(&out, &files, false).unwrap()]).unwrap();
+        let comment = MARKER_HEAD.lines().next().unwrap();
+        fs::write(out.join(comment), "not baogen's\n").unwrap();
+        let err = stage(&out, &files, false).err().expect("refused");
+        assert!(matches!(err, WriteError::ForeignFiles { .. }), "{err}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_output_path_that_cannot_be_inspected_is_an_error_not_a_new_directory() {
+        let dir = scratch("inspect");
+        // Too long a name: lstat fails with ENAMETOOLONG, which is not "does not exist".
+        let out = dir.join("o".repeat(300));
+        let files = BTreeMap::from([("a.txt".to_string(), "x\n".to_string())]);
+        let err = stage(&out, &files, false).err().expect("refused");
+        assert!(
+            matches!(&err, WriteError::Io { what, .. } if *what == "cannot inspect the output directory"),
+            "{err:?}"
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn a_render_leaves_nothing_next_to_the_output() {
         let dir = scratch("siblings");
         let out = dir.join("out");

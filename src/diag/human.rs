@@ -89,3 +89,55 @@ pub fn render_all(
     ));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use crate::diag::{Code, Diagnostic, Label};
+
+    fn label(file: &str, span: std::ops::Range<usize>, message: &str) -> Label {
+        Label {
+            file: PathBuf::from(file),
+            span,
+            message: message.into(),
+        }
+    }
+
+    fn sources(path: &Path) -> Option<String> {
+        match path.to_str() {
+            Some("prod.toml") => Some("a = 1\nb = 2\n".into()),
+            Some("base.toml") => Some("x = 1\ny = 2\nz = 3\n".into()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn labels_in_another_file_share_one_snippet_of_it() {
+        let d = Diagnostic::new(Code::Schema, Path::new("prod.toml"), Some(0..1), "primary")
+            .label_in(label("base.toml", 0..1, "first"))
+            .label_in(label("base.toml", 12..13, "second"));
+        let text = d.render(&sources, false);
+        assert_eq!(text.matches("base.toml").count(), 1, "{text}");
+        assert!(text.contains("first") && text.contains("second"), "{text}");
+        assert!(text.contains("prod.toml:1:1"), "{text}");
+    }
+
+    #[test]
+    fn labels_in_the_primary_file_join_its_snippet_and_others_keep_theirs() {
+        let d = Diagnostic::new(Code::Schema, Path::new("prod.toml"), Some(6..7), "primary")
+            .label(0..1, "same file")
+            .label_in(label("base.toml", 6..7, "other file"));
+        let text = d.render(&sources, false);
+        assert_eq!(text.matches("prod.toml").count(), 1, "{text}");
+        assert!(
+            text.contains("same file") && text.contains("base.toml:2:1"),
+            "{text}"
+        );
+        assert!(text.contains("other file"), "{text}");
+        // Without a place for the primary, the file's labels still show.
+        let d = Diagnostic::new(Code::Schema, Path::new("prod.toml"), None, "primary")
+            .label_in(label("prod.toml", 0..1, "here"));
+        assert!(d.render(&sources, false).contains("here"));
+    }
+}
