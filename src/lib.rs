@@ -11,6 +11,7 @@ pub mod fsio;
 pub mod fuzz;
 pub mod identity;
 pub mod integrate;
+pub mod live;
 pub mod model;
 pub mod outputs;
 pub mod profile;

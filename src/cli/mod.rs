@@ -12,6 +12,7 @@ use crate::{emit, integrate, outputs, profile, write};
 
 mod compare;
 mod input;
+mod live;
 
 use compare::compare;
 use input::{load_all, read_stdin};
@@ -171,6 +172,38 @@ enum Command {
         /// A file holding the metrics token.
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+    },
+    /// Compare the profile's OpenBao state (metrics and consumer policies, the engine mount,
+    /// config and roles) with a live server; exit 0 when nothing would change, 1 when
+    /// something would. Connects like the bao CLI (BAO_ADDR, BAO_TOKEN, BAO_CACERT).
+    Plan {
+        profile: PathBuf,
+        #[command(flatten)]
+        connection: live::ConnectionArgs,
+        /// Plan deleting what the profile owns but no longer declares.
+        #[arg(long)]
+        prune: bool,
+        /// `text` (Terraform's shape) or `json`.
+        #[arg(long, value_enum, default_value_t = live::PlanFormat::Text)]
+        format: live::PlanFormat,
+    },
+    /// Print the plan and apply it: mount, policies, config, roles, deletions last. Asks on a
+    /// terminal; elsewhere needs --yes.
+    Apply {
+        profile: PathBuf,
+        #[command(flatten)]
+        connection: live::ConnectionArgs,
+        /// Also delete what the profile owns but no longer declares (roles under its mount,
+        /// its consumer policies); never a mount, never anything else.
+        #[arg(long)]
+        prune: bool,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+        /// A file holding the engine's service account JWT, sent with the config (needed when
+        /// OpenBao runs outside the cluster or disable_local_ca_jwt = true).
+        #[arg(long, value_name = "FILE")]
+        jwt_file: Option<PathBuf>,
     },
     /// Helm post-renderer: manifests on stdin; prints them plus the profile's objects, with
     /// the OpenBao StatefulSet patched. On any error stdout stays empty and the exit is 2.
@@ -379,6 +412,25 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             } else {
                 CHECK_FAILED
             })
+        }
+        Command::Plan {
+            profile,
+            connection,
+            prune,
+            format,
+        } => {
+            let p = load_all(&[profile], sources)?.remove(0);
+            live::plan(&p, &connection, prune, format)
+        }
+        Command::Apply {
+            profile,
+            connection,
+            prune,
+            yes,
+            jwt_file,
+        } => {
+            let p = load_all(&[profile], sources)?.remove(0);
+            live::apply(&p, &connection, prune, yes, jwt_file.as_deref())
         }
         Command::HelmPostRender { profile } => {
             let input = read_stdin()?;

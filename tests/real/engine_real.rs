@@ -231,7 +231,10 @@ fn apply_sh_writes_every_example_and_the_engine_reads_back_the_profile() {
             assert_role_matches(r, &got.body["data"]);
             let policy = bao.call(
                 "GET",
-                &format!("/v1/sys/policies/acl/kubernetes-creds-{}", r.name),
+                &format!(
+                    "/v1/sys/policies/acl/{}",
+                    baogen::emit::engine::policy_name(&engine.mount, &r.name)
+                ),
                 None,
             );
             assert_eq!(policy.status, 200, "{}", policy.text);

@@ -15,5 +15,6 @@ mod engine_differential;
 mod engine_real;
 mod helm;
 mod krm;
+mod live;
 mod precommit;
 mod snippets;

@@ -15,9 +15,9 @@ if ! bao read sys/mounts/k8s/dev >/dev/null 2>&1; then
   bao secrets enable -path=k8s/dev kubernetes
 fi
 
-bao policy write kubernetes-creds-ci-deployer openbao/policies/kubernetes-creds-ci-deployer.hcl
-bao policy write kubernetes-creds-app-viewer openbao/policies/kubernetes-creds-app-viewer.hcl
-bao policy write kubernetes-creds-log-reader openbao/policies/kubernetes-creds-log-reader.hcl
+bao policy write k8s-dev-creds-ci-deployer openbao/policies/k8s-dev-creds-ci-deployer.hcl
+bao policy write k8s-dev-creds-app-viewer openbao/policies/k8s-dev-creds-app-viewer.hcl
+bao policy write k8s-dev-creds-log-reader openbao/policies/k8s-dev-creds-log-reader.hcl
 
 : "${BAOGEN_K8S_JWT_FILE:?disable_local_ca_jwt is true: set BAOGEN_K8S_JWT_FILE to a file holding the service account JWT}"
 if [ -n "${BAOGEN_K8S_JWT_FILE:-}" ]; then

@@ -54,7 +54,7 @@ cd "$(dirname "$0")"
     // One pass over the roles writes both of their sections.
     let (mut policies, mut roles) = (String::new(), String::new());
     for r in &e.roles {
-        let name = policy_name(&r.name);
+        let name = policy_name(m, &r.name);
         let file = format!("openbao/policies/{name}.hcl");
         let _ = writeln!(policies, "bao policy write {} {}", sh(&name), sh(&file));
         let path = format!("{m}/roles/{}", r.name);

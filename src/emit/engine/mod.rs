@@ -38,8 +38,16 @@ pub fn role_path(role: &str) -> String {
     format!("openbao/kubernetes-secrets/roles/{role}.json")
 }
 
-pub fn policy_name(role: &str) -> String {
-    format!("kubernetes-creds-{role}")
+/// The consumer policy of a role: `MOUNT-creds-ROLE`, the mount's `/` written as `-`, so
+/// profiles with different mounts on one server never write each other's policies (the
+/// default mount gives `kubernetes-creds-ROLE`).
+pub fn policy_name(mount: &str, role: &str) -> String {
+    format!("{}{role}", policy_prefix(mount))
+}
+
+/// The part of every consumer policy name of `mount` before the role.
+pub fn policy_prefix(mount: &str) -> String {
+    format!("{}-creds-", mount.replace('/', "-"))
 }
 
 fn meta(p: &Profile, namespace: Option<&str>) -> ObjectMeta {
@@ -78,7 +86,7 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
         out.add(role_path(&r.name), pretty(&role_body(r)));
         let creds = format!("{}/creds/{}", e.mount, r.name);
         out.add(
-            format!("openbao/policies/{}.hcl", policy_name(&r.name)),
+            format!("openbao/policies/{}.hcl", policy_name(&e.mount, &r.name)),
             format!("{hash}{}", hcl::policy(&[(creds.as_str(), &["update"])])),
         );
         rbac.add(r);

@@ -143,7 +143,7 @@ pub(super) fn role(
         &r.name,
         "engine role name",
         role_name,
-        "e.g. ci-deployer; it names roles/NAME, creds/NAME and the policy kubernetes-creds-NAME",
+        "e.g. ci-deployer; it names roles/NAME, creds/NAME and the policy MOUNT-creds-NAME",
     );
     let who = format!("engine role '{name}'");
 

@@ -1,0 +1,454 @@
+//! `baogen plan`: the profile's OpenBao state (the desired one, taken from the rendered
+//! artifacts, so the server gets exactly what is committed) compared with the live one, after
+//! OpenBao's own normalisation, as a list of changes in Terraform's shape.
+//!
+//! Ownership: a profile owns the roles under its engine mount, the metrics policy it names, and
+//! the consumer policies `MOUNT-creds-NAME` (the mount's `/` as `-`) whose text is baogen's
+//! policy for `MOUNT/creds/NAME` (so another mount's policies are never its own). Only those are ever
+//! deleted, and only with `--prune`; the mount itself is never deleted.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+
+use super::client::Client;
+use crate::emit::Artifacts;
+use crate::model::Profile;
+
+/// How many requests run at once.
+pub(super) const PARALLEL: usize = 8;
+
+/// What one change does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Action {
+    Create,
+    Update,
+    Delete,
+    /// Owned by the profile, no longer declared, kept because `--prune` was not given.
+    Keep,
+}
+
+/// One object and what applying would do to it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub action: Action,
+    /// `mount`, `policy`, `config`, `role`.
+    pub kind: &'static str,
+    /// The API path written or deleted.
+    pub path: String,
+    /// `(field, old, new)` for updates.
+    pub fields: Vec<(String, Value, Value)>,
+    /// The body written on create or update.
+    pub body: Option<Value>,
+}
+
+/// The desired state: what `apply` writes, by API path.
+pub(super) struct Desired {
+    pub(super) mount: Option<(String, Option<u64>)>,
+    pub(super) policies: BTreeMap<String, String>,
+    pub(super) config: Option<(String, Value)>,
+    pub(super) roles: BTreeMap<String, Value>,
+}
+
+impl Desired {
+    pub(super) fn of(p: &Profile, art: &Artifacts) -> Desired {
+        let mut policies = BTreeMap::new();
+        let metrics = format!("openbao/policies/{}.hcl", p.scrape.policy_name);
+        if let Some(text) = art.files.get(&metrics) {
+            policies.insert(p.scrape.policy_name.clone(), text.clone());
+        }
+        let (mut mount, mut config, mut roles) = (None, None, BTreeMap::new());
+        if let Some(e) = &p.engine {
+            mount = Some((e.mount.clone(), e.mount_max_lease_ttl));
+            let body = art.files[crate::emit::engine::config_path()].as_str();
+            config = Some((
+                format!("{}/config", e.mount),
+                serde_json::from_str(body).expect("baogen's own JSON"),
+            ));
+            for r in &e.roles {
+                let policy = crate::emit::engine::policy_name(&e.mount, &r.name);
+                let file = format!("openbao/policies/{policy}.hcl");
+                policies.insert(policy, art.files[&file].clone());
+                let body = &art.files[&crate::emit::engine::role_path(&r.name)];
+                roles.insert(
+                    r.name.clone(),
+                    serde_json::from_str(body).expect("baogen's own JSON"),
+                );
+            }
+        }
+        Desired {
+            mount,
+            policies,
+            config,
+            roles,
+        }
+    }
+}
+
+/// Read everything the profile owns and compare. `prune` turns kept leftovers into deletions.
+pub fn plan(client: &Client, p: &Profile, prune: bool) -> anyhow::Result<Vec<Change>> {
+    let art = crate::emit::render(p);
+    let want = Desired::of(p, &art);
+    let mut changes = Vec::new();
+
+    // The mount: present, and a Kubernetes engine.
+    let mut mount_exists = false;
+    if let Some((mount, max_ttl)) = &want.mount {
+        // An absent mount answers 400 ("no secret engine mount") on OpenBao 2.x, 404 elsewhere.
+        let answer = client.call("GET", &format!("sys/mounts/{mount}"), None)?;
+        let live = match answer.status {
+            200 => Some(match answer.body.get("data") {
+                Some(d) if d.is_object() => d.clone(),
+                _ => answer.body,
+            }),
+            400 | 404 => None,
+            _ => {
+                return Err(super::client::refusal(
+                    "GET",
+                    &format!("sys/mounts/{mount}"),
+                    "read",
+                    &answer,
+                ))
+            }
+        };
+        match live {
+            None => {
+                let mut body = json!({"type": "kubernetes"});
+                if let Some(t) = max_ttl {
+                    body["config"] = json!({"max_lease_ttl": t});
+                }
+                changes.push(Change {
+                    action: Action::Create,
+                    kind: "mount",
+                    path: format!("sys/mounts/{mount}"),
+                    fields: Vec::new(),
+                    body: Some(body),
+                });
+            }
+            Some(m) => {
+                let kind = m["type"].as_str().unwrap_or_default();
+                if kind != "kubernetes" {
+                    anyhow::bail!("{mount}/ is mounted as a `{kind}` engine, not `kubernetes`; baogen never changes or deletes a mount: choose another kubernetes_secrets.mount");
+                }
+                mount_exists = true;
+                if let Some(t) = max_ttl {
+                    let live_ttl = m["config"]["max_lease_ttl"].as_u64().unwrap_or(0);
+                    if live_ttl != *t {
+                        changes.push(Change {
+                            action: Action::Update,
+                            kind: "mount",
+                            path: format!("sys/mounts/{mount}/tune"),
+                            fields: vec![("max_lease_ttl".into(), json!(live_ttl), json!(t))],
+                            body: Some(json!({"max_lease_ttl": t})),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    // Policies: every one the profile declares, and the consumer policies it owns.
+    let live_names: BTreeSet<String> = client.list("sys/policies/acl")?.into_iter().collect();
+    let mut wanted: Vec<(&String, &String)> = want.policies.iter().collect();
+    wanted.sort();
+    let read: Vec<Option<String>> = parallel(&wanted, |(name, _)| {
+        if !live_names.contains(*name) {
+            return Ok(None);
+        }
+        Ok(client
+            .read(&format!("sys/policies/acl/{name}"), "read")?
+            .and_then(|d| d["policy"].as_str().map(str::to_string)))
+    })?;
+    for ((name, text), live) in wanted.iter().zip(read) {
+        let path = format!("sys/policies/acl/{name}");
+        let body = Some(json!({"policy": text}));
+        match live {
+            None => changes.push(Change {
+                action: Action::Create,
+                kind: "policy",
+                path,
+                fields: Vec::new(),
+                body,
+            }),
+            Some(l) if l != **text => changes.push(Change {
+                action: Action::Update,
+                kind: "policy",
+                path,
+                fields: vec![("policy".into(), json!(l), json!(text))],
+                body,
+            }),
+            Some(_) => {}
+        }
+    }
+    if let Some((mount, _)) = &want.mount {
+        let prefix = crate::emit::engine::policy_prefix(mount);
+        let leftovers: Vec<&String> = live_names
+            .iter()
+            .filter(|n| n.starts_with(&prefix) && !want.policies.contains_key(*n))
+            .collect();
+        let texts = parallel(&leftovers, |name| {
+            client
+                .read(&format!("sys/policies/acl/{name}"), "read")
+                .map(|d| d.and_then(|d| d["policy"].as_str().map(str::to_string)))
+        })?;
+        for (name, text) in leftovers.into_iter().zip(texts) {
+            let role = &name[prefix.len()..];
+            if text.is_some_and(|t| is_consumer_policy(&t, mount, role)) {
+                changes.push(leftover(
+                    prune,
+                    "policy",
+                    format!("sys/policies/acl/{name}"),
+                ));
+            }
+        }
+    }
+
+    // The engine's config (credentials are never read nor compared) and its roles.
+    if let Some((path, body)) = &want.config {
+        let live = if mount_exists {
+            client.read(path, "read")?
+        } else {
+            None
+        };
+        match live {
+            None => changes.push(Change {
+                action: Action::Create,
+                kind: "config",
+                path: path.clone(),
+                fields: Vec::new(),
+                body: Some(body.clone()),
+            }),
+            Some(l) => {
+                let fields = differences(body, &l);
+                if !fields.is_empty() {
+                    changes.push(Change {
+                        action: Action::Update,
+                        kind: "config",
+                        path: path.clone(),
+                        fields,
+                        body: Some(body.clone()),
+                    });
+                }
+            }
+        }
+    }
+    if let Some((mount, _)) = &want.mount {
+        let live_roles: BTreeSet<String> = if mount_exists {
+            client
+                .list(&format!("{mount}/roles"))?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeSet::new()
+        };
+        let roles: Vec<(&String, &Value)> = want.roles.iter().collect();
+        let read = parallel(&roles, |(name, _)| {
+            if live_roles.contains(*name) {
+                client.read(&format!("{mount}/roles/{name}"), "read")
+            } else {
+                Ok(None)
+            }
+        })?;
+        for ((name, body), live) in roles.into_iter().zip(read) {
+            let path = format!("{mount}/roles/{name}");
+            match live {
+                None => changes.push(Change {
+                    action: Action::Create,
+                    kind: "role",
+                    path,
+                    fields: Vec::new(),
+                    body: Some(body.clone()),
+                }),
+                Some(l) => {
+                    let fields = differences(body, &l);
+                    if !fields.is_empty() {
+                        changes.push(Change {
+                            action: Action::Update,
+                            kind: "role",
+                            path,
+                            fields,
+                            body: Some(body.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        for name in live_roles.iter().filter(|n| !want.roles.contains_key(*n)) {
+            changes.push(leftover(prune, "role", format!("{mount}/roles/{name}")));
+        }
+    }
+    Ok(changes)
+}
+
+fn leftover(prune: bool, kind: &'static str, path: String) -> Change {
+    Change {
+        action: if prune { Action::Delete } else { Action::Keep },
+        kind,
+        path,
+        fields: Vec::new(),
+        body: None,
+    }
+}
+
+/// baogen's consumer policy for `mount/creds/role`: its generated header and that one path.
+fn is_consumer_policy(text: &str, mount: &str, role: &str) -> bool {
+    text.contains("Generated by baogen") && text.contains(&format!("path \"{mount}/creds/{role}\""))
+}
+
+/// Run `f` over `items`, at most `PARALLEL` at once, results in order; the first error wins.
+pub(super) fn parallel<T: Sync, R: Send>(
+    items: &[T],
+    f: impl Fn(&T) -> anyhow::Result<R> + Sync,
+) -> anyhow::Result<Vec<R>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let chunk = items.len().div_ceil(PARALLEL);
+    let results: Vec<anyhow::Result<Vec<R>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| s.spawn(|| part.iter().map(&f).collect::<anyhow::Result<Vec<R>>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a request thread panicked")))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// The fields of `want` whose live value differs after OpenBao's normalisation: durations
+/// read back in seconds, JSON strings (rules, selectors) compared parsed, an empty string and a
+/// missing value alike, role types without case.
+fn differences(want: &Value, live: &Value) -> Vec<(String, Value, Value)> {
+    let Some(want) = want.as_object() else {
+        return Vec::new();
+    };
+    want.iter()
+        .filter(|(k, w)| !same(k, w, &live[k.as_str()]))
+        .map(|(k, w)| (k.clone(), live[k.as_str()].clone(), w.clone()))
+        .collect()
+}
+
+fn same(key: &str, want: &Value, live: &Value) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    if empty(want) && empty(live) {
+        return true;
+    }
+    match (key, want, live) {
+        ("kubernetes_role_type", Value::String(w), Value::String(l)) => w.eq_ignore_ascii_case(l),
+        (
+            "generated_role_rules" | "allowed_kubernetes_namespace_selector",
+            Value::String(w),
+            Value::String(l),
+        ) => {
+            let parse = |s: &str| serde_saphyr::from_str::<Value>(s).ok();
+            w == l || (parse(w).is_some() && parse(w) == parse(l))
+        }
+        (_, Value::Number(w), Value::Number(l)) => w.as_f64() == l.as_f64(),
+        ("kubernetes_ca_cert", Value::String(w), Value::String(l)) => w.trim() == l.trim(),
+        _ => want == live,
+    }
+}
+
+/// The plan as Terraform prints one: `+`, `~` with `old -> new` per field, `-`, and a summary.
+pub fn render(changes: &[Change]) -> String {
+    let mut out = String::new();
+    for c in changes {
+        let (sign, verb) = match c.action {
+            Action::Create => ("+", "create"),
+            Action::Update => ("~", "update"),
+            Action::Delete => ("-", "delete"),
+            Action::Keep => (
+                "=",
+                "left in place (owned, no longer declared; --prune deletes it)",
+            ),
+        };
+        out.push_str(&format!("  {sign} {} {} ({verb})\n", c.kind, c.path));
+        for (field, old, new) in &c.fields {
+            out.push_str(&format!(
+                "      ~ {field} = {} -> {}\n",
+                short(old),
+                short(new)
+            ));
+        }
+    }
+    let count = |a: Action| changes.iter().filter(|c| c.action == a).count();
+    if changes.iter().all(|c| c.action == Action::Keep) {
+        out.push_str("No changes. OpenBao matches the profile.");
+        if count(Action::Keep) > 0 {
+            out.push_str(&format!(
+                " {} object(s) left in place.",
+                count(Action::Keep)
+            ));
+        }
+        out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "Plan: {} to add, {} to change, {} to destroy.\n",
+            count(Action::Create),
+            count(Action::Update),
+            count(Action::Delete)
+        ));
+    }
+    out
+}
+
+/// A value on one line: policies and long strings shortened, never more than one line.
+fn short(v: &Value) -> String {
+    let text = match v {
+        Value::String(s) => format!("{s:?}"),
+        other => other.to_string(),
+    };
+    if text.len() > 80 {
+        format!(
+            "{}…({} chars)",
+            &text[..text.char_indices().nth(60).map_or(text.len(), |(i, _)| i)],
+            text.len()
+        )
+    } else {
+        text
+    }
+}
+
+/// The plan as data, for `--format json`.
+pub fn to_json(changes: &[Change]) -> Value {
+    let action = |a: Action| match a {
+        Action::Create => "create",
+        Action::Update => "update",
+        Action::Delete => "delete",
+        Action::Keep => "keep",
+    };
+    json!({
+        "changes": changes.iter().map(|c| json!({
+            "action": action(c.action),
+            "kind": c.kind,
+            "path": c.path,
+            "fields": c.fields.iter().map(|(f, o, n)| json!({"field": f, "old": o, "new": n})).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "summary": {
+            "add": changes.iter().filter(|c| c.action == Action::Create).count(),
+            "change": changes.iter().filter(|c| c.action == Action::Update).count(),
+            "destroy": changes.iter().filter(|c| c.action == Action::Delete).count(),
+            "kept": changes.iter().filter(|c| c.action == Action::Keep).count(),
+        }
+    })
+}
+
+/// Whether applying would change anything.
+pub fn has_changes(changes: &[Change]) -> bool {
+    changes.iter().any(|c| c.action != Action::Keep)
+}
