@@ -90,6 +90,8 @@ impl Client {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(TIMEOUT))
+            // One kept-alive connection per parallel request (ureq keeps 3 by default).
+            .max_idle_connections_per_host(super::plan::PARALLEL)
             .tls_config(tls.build())
             .build()
             .new_agent();

@@ -16,6 +16,9 @@ pub(crate) struct Bao {
     pub addr: String,
     pub token: String,
     pub log: PathBuf,
+    /// The one unseal key, for a restart on the same storage.
+    unseal_key: String,
+    config: PathBuf,
 }
 
 /// A port P on 127.0.0.1 with P+1 free too (the cluster listener).
@@ -111,6 +114,8 @@ cluster_addr = "https://127.0.0.1:{cluster}"
             addr: format!("http://127.0.0.1:{port}"),
             token: String::new(),
             log,
+            unseal_key: String::new(),
+            config: cfg,
         };
         b.wait(|b| TcpStream::connect(b.addr.trim_start_matches("http://")).is_ok());
         let init = http(
@@ -121,18 +126,47 @@ cluster_addr = "https://127.0.0.1:{cluster}"
             Some(r#"{"secret_shares":1,"secret_threshold":1}"#),
         );
         assert_eq!(init.status, 200, "init: {}", init.text);
-        let key = init.body["keys_base64"][0].as_str().unwrap().to_string();
+        b.unseal_key = init.body["keys_base64"][0].as_str().unwrap().to_string();
         b.token = init.body["root_token"].as_str().unwrap().to_string();
+        b.unseal();
+        b
+    }
+
+    fn unseal(&mut self) {
         let unseal = http(
-            &b.addr,
+            &self.addr,
             "PUT",
             "/v1/sys/unseal",
             None,
-            Some(&format!(r#"{{"key":"{key}"}}"#)),
+            Some(&format!(r#"{{"key":"{}"}}"#, self.unseal_key)),
         );
         assert_eq!(unseal.status, 200, "unseal: {}", unseal.text);
-        b.wait(|b| http(&b.addr, "GET", "/v1/sys/health", None, None).status == 200);
-        b
+        self.wait(|b| http(&b.addr, "GET", "/v1/sys/health", None, None).status == 200);
+    }
+
+    /// Kill the server at once (SIGKILL), as a crash would.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start the server again on the same storage and unseal it.
+    pub(crate) fn restart(&mut self, bao: &Path) {
+        self.kill();
+        let out = std::fs::OpenOptions::new()
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        self.child = Command::new(bao)
+            .arg("server")
+            .arg(format!("-config={}", self.config.display()))
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("restart bao server");
+        self.wait(|b| TcpStream::connect(b.addr.trim_start_matches("http://")).is_ok());
+        self.unseal();
     }
 
     fn wait(&mut self, ready: impl Fn(&Bao) -> bool) {

@@ -258,3 +258,80 @@ fn no_server_no_token_and_a_wrong_address_are_clear_errors() {
     );
     assert!(!err.contains("s.not-a-token"), "{err}");
 }
+
+/// The server killed in the middle of an apply of 1,000 roles: baogen says what was applied and
+/// what was not and exits 2; after a restart a re-run converges and plans nothing more.
+#[test]
+fn an_apply_cut_off_by_a_crash_converges_when_run_again() {
+    let Some(bin) = common::tool("bao") else {
+        return;
+    };
+    let mut bao = Bao::start(&bin);
+    let tmp = TempDir::new("live-crash");
+    let profile = tmp.path().join("many.toml");
+    std::fs::write(&profile, crate::common::roles::profile_with_roles(1000)).unwrap();
+    // Output to files: the plan of 1,000 roles is more than a pipe holds while nobody reads.
+    let apply = |bao: &Bao, round: &str| {
+        let out = tmp.path().join(format!("{round}.out"));
+        let err = tmp.path().join(format!("{round}.err"));
+        let child = common::baogen()
+            .args(["apply", profile.to_str().unwrap(), "--yes"])
+            .env("BAO_ADDR", &bao.addr)
+            .env("BAO_TOKEN", &bao.token)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(&out).unwrap())
+            .stderr(std::fs::File::create(&err).unwrap())
+            .spawn()
+            .unwrap();
+        (child, out, err)
+    };
+    let finish = |(mut child, out, err): (std::process::Child, PathBuf, PathBuf)| {
+        let status = child.wait().unwrap();
+        (
+            status.code(),
+            std::fs::read_to_string(out).unwrap(),
+            std::fs::read_to_string(err).unwrap(),
+        )
+    };
+    let first = apply(&bao, "first");
+    // Kill the server once the roles are being written: policies and mount already exist.
+    let start = std::time::Instant::now();
+    loop {
+        let r = bao.call("GET", "/v1/kubernetes/roles?list=true", None);
+        if r.status == 200
+            && r.body["data"]["keys"]
+                .as_array()
+                .is_some_and(|k| !k.is_empty())
+        {
+            break;
+        }
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no role was written: {}",
+            r.text
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    bao.kill();
+    let (code, out, err) = finish(first);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("not applied: ") && err.contains("run apply again"),
+        "{err}"
+    );
+    assert!(!err.contains(&bao.token) && !out.contains(&bao.token));
+
+    bao.restart(&bin);
+    let (code, rerun, err) = finish(apply(&bao, "again"));
+    assert_eq!(code, Some(0), "{err}");
+    assert!(rerun.contains("Apply complete"), "{rerun}");
+    let plan = common::baogen()
+        .args(["plan", profile.to_str().unwrap()])
+        .env("BAO_ADDR", &bao.addr)
+        .env("BAO_TOKEN", &bao.token)
+        .output()
+        .unwrap();
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
+    let roles = bao.call("GET", "/v1/kubernetes/roles?list=true", None);
+    assert_eq!(roles.body["data"]["keys"].as_array().unwrap().len(), 1000);
+}

@@ -53,7 +53,13 @@ pub(crate) fn copy_checkout(dir: &Path) {
     for f in files.stdout.split(|b| *b == 0).filter(|f| !f.is_empty()) {
         let rel = PathBuf::from(String::from_utf8_lossy(f).into_owned());
         let (from, to) = (root.join(&rel), dir.join(&rel));
-        if from.is_symlink() || !from.is_file() {
+        // A committed link is recreated as the same link, as a clone checks it out.
+        if from.is_symlink() {
+            std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(std::fs::read_link(&from).unwrap(), &to).unwrap();
+            continue;
+        }
+        if !from.is_file() {
             continue;
         }
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
