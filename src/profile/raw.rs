@@ -279,13 +279,13 @@ pub struct KubernetesSecrets {
     pub allow_wildcard_grants: Option<Sp<bool>>,
     /// The mount's maximum lease TTL (`max_lease_ttl`), as seconds or a duration such as
     /// `2160h`. OpenBao caps every credential at it, silently, so a role TTL above it is
-    /// refused; the default is OpenBao's own, 768h. When set, apply.sh tunes the mount to it
+    /// refused; the default is OpenBao's own, 768h. When set, `baogen apply` tunes the mount to it
     /// (the server's `max_lease_ttl` must allow it).
     pub mount_max_lease_ttl: Option<Sp<String>>,
 }
 
 /// Body of `POST <mount>/config`. The service account JWT is a credential and never appears
-/// here: `apply.sh` reads it from a file at apply time.
+/// here: `baogen apply --jwt-file` reads it from a file at apply time.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EngineConfig {

@@ -344,25 +344,6 @@ fn check(field: usize, value: &str) -> Result<bool, TestCaseError> {
     let Ok(fuzzed) = render(&fuzzed_table, &file) else {
         return Ok(false);
     };
-    if let (Some(b), Some(a)) = (baseline.get("apply.sh"), fuzzed.get("apply.sh")) {
-        let expected: Vec<Vec<String>> = shell_commands(b)
-            .into_iter()
-            .map(|argv| {
-                argv.iter()
-                    .map(|w| w.replace(&baseline_value, value))
-                    .collect()
-            })
-            .collect();
-        prop_assert_eq!(
-            shell_commands(a),
-            expected,
-            "{}: {:?}={:?} changed the commands apply.sh runs",
-            profile,
-            path,
-            value
-        );
-    }
-
     let (before, after) = (parsed(&baseline), parsed(&fuzzed));
     prop_assert_eq!(before.keys().count(), after.keys().count());
     for (name, b) in &before {
@@ -405,68 +386,6 @@ fn check(field: usize, value: &str) -> Result<bool, TestCaseError> {
         }
     }
     Ok(true)
-}
-
-/// The `bao` commands `apply.sh` runs, each as its argument vector, found by the real shell:
-/// the script must parse (`sh -n`), and it runs against a stub `bao` that records its arguments.
-fn shell_commands(script: &str) -> Vec<Vec<String>> {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    static N: AtomicU32 = AtomicU32::new(0);
-    let dir = std::env::temp_dir().join(format!(
-        "baogen-injection-sh-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    ));
-    std::fs::create_dir_all(dir.join("bin")).unwrap();
-    let stub = dir.join("bin/bao");
-    std::fs::write(
-        &stub,
-        "#!/bin/sh\nprintf '%s\\0' \"$@\" >>\"$BAO_LOG\"\nprintf '\\1' >>\"$BAO_LOG\"\n",
-    )
-    .unwrap();
-    std::fs::set_permissions(&stub, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let script_path = dir.join("apply.sh");
-    std::fs::write(&script_path, script).unwrap();
-    let syntax = std::process::Command::new("sh")
-        .arg("-n")
-        .arg(&script_path)
-        .output()
-        .unwrap();
-    assert!(
-        syntax.status.success(),
-        "apply.sh does not parse as shell: {}\n{script}",
-        String::from_utf8_lossy(&syntax.stderr)
-    );
-    let log = dir.join("log");
-    let path = format!(
-        "{}:{}",
-        dir.join("bin").display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let run = std::process::Command::new("sh")
-        .arg(&script_path)
-        .env("PATH", path)
-        .env("BAO_LOG", &log)
-        .env_remove("BAOGEN_K8S_JWT_FILE")
-        .output()
-        .unwrap();
-    let recorded = std::fs::read(&log).unwrap_or_default();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        run.status.success(),
-        "apply.sh failed against the stub: {}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    recorded
-        .split(|&b| b == 1)
-        .filter(|c| !c.is_empty())
-        .map(|c| {
-            c.split(|&b| b == 0)
-                .filter(|w| !w.is_empty())
-                .map(|w| String::from_utf8_lossy(w).into_owned())
-                .collect()
-        })
-        .collect()
 }
 
 fn nasty() -> impl Strategy<Value = String> {
@@ -530,8 +449,7 @@ fn render_named(profile: &str, name: &str) -> Option<BTreeMap<String, String>> {
 }
 
 /// A file name changes nothing but the header comments and VERIFY.md's header line: every
-/// document parses to the same value, every file keeps its line count, apply.sh runs the same
-/// commands.
+/// document parses to the same value, every file keeps its line count.
 fn same_structure(
     name: &str,
     base: &BTreeMap<String, String>,
@@ -563,9 +481,6 @@ fn same_structure(
             file,
             name
         );
-    }
-    if let (Some(b), Some(a)) = (base.get("apply.sh"), now.get("apply.sh")) {
-        prop_assert_eq!(shell_commands(b), shell_commands(a));
     }
     let verify = &now["VERIFY.md"];
     let header = verify

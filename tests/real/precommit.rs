@@ -1,6 +1,6 @@
 //! The pre-commit hooks with the real `pre-commit` in a throwaway git repository: clean tree
 //! passes, a profile edited without re-rendering fails with the diff and the fix, a generated
-//! file edited by hand fails too, also a staged `apply.sh` or role `.json` alone. The README's
+//! file edited by hand fails too, also a staged policy `.hcl` or role `.json` alone. The README's
 //! `repo: local` hook, and the remote form with both hooks: `baogen-check` (language rust:
 //! pre-commit runs `cargo install` on a clone of this repository) and `baogen-check-system`.
 
@@ -184,8 +184,8 @@ fn scenario(pc: &Path, repo: &Path, home: &Path, path: &std::ffi::OsStr) {
     // commit would carry it: the hook runs and fails.
     for (file, edit) in [
         (
-            "golden/engine/apply.sh",
-            "bao write sys/policies/acl/evil policy='path \"*\" { capabilities = [\"sudo\"] }'\n",
+            "golden/engine/openbao/policies/kubernetes-creds-sample-1.hcl",
+            "path \"*\" { capabilities = [\"sudo\"] }\n",
         ),
         (
             "golden/engine/openbao/kubernetes-secrets/roles/sample-1.json",

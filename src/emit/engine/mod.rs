@@ -1,8 +1,8 @@
 //! The Kubernetes secrets engine: API bodies for `<mount>/config` and `<mount>/roles/NAME`, a
-//! consumer policy per role, the RBAC OpenBao's own service account needs, and `apply.sh`.
+//! consumer policy per role, and the RBAC OpenBao's own service account needs. `baogen apply`
+//! writes the bodies and policies to a live server.
 
 mod api;
-mod apply_sh;
 mod rbac;
 
 use k8s_openapi::api::rbac::v1::{
@@ -15,7 +15,6 @@ use super::{hcl, kube};
 use crate::model::{Engine, Profile};
 
 use api::{config_body, pretty};
-use apply_sh::apply_script;
 use rbac::{Rbac, RBAC_GROUP};
 
 /// What the tests and `explain` read: a role's API body and OpenBao's own RBAC.
@@ -120,6 +119,4 @@ pub fn emit(p: &Profile, e: &Engine, out: &mut Artifacts) {
         };
         kube::add_object(p, out, &format!("engine-rolebinding-{ns}.yaml"), &binding);
     }
-
-    out.add("apply.sh", apply_script(p, e));
 }
