@@ -10,13 +10,15 @@ use std::process::Output;
 use crate::common::{self, TempDir};
 use crate::engine_server::Bao;
 
-/// Every profile the tests apply: the engine examples and the layered production profile.
+/// Every profile the tests apply: the engine examples, the layered production profile, and
+/// the shipped active profile (its metrics policy; all-node and demo have none).
 fn engine_profiles() -> Vec<PathBuf> {
     let root = common::root();
     vec![
         root.join("profiles/examples/engine-reference.toml"),
         root.join("profiles/examples/engine-confined.toml"),
         root.join("profiles/environments/prod.toml"),
+        root.join("profiles/active.toml"),
     ]
 }
 
@@ -104,7 +106,7 @@ fn plan_and_apply_converge_and_touch_only_what_the_profile_owns() {
         let (code, out) = run.plan(&profile, &[]);
         assert_eq!(code, Some(1), "{name}: a fresh server needs changes\n{out}");
         assert!(
-            out.contains("+ role ") && out.contains("Plan: "),
+            out.contains("Plan: "),
             "{name}\n{out}"
         );
         // Not on a terminal and without --yes: nothing is applied.
@@ -140,12 +142,17 @@ fn plan_and_apply_converge_and_touch_only_what_the_profile_owns() {
     let p = baogen::profile::load(confined).unwrap();
     let mount = p.engine.as_ref().unwrap().mount.clone();
     let role = |name: &str| format!("/v1/{mount}/roles/{name}");
-    let r = bao.call(
-        "POST",
-        &role("ci-deployer"),
-        Some(r#"{"token_max_ttl":3596400}"#),
-    );
-    assert!(r.status < 300, "{}", r.text);
+    // The TTL with the bao CLI, as an operator would.
+    let r = bao
+        .cli(&bin)
+        .args([
+            "write",
+            &format!("{mount}/roles/ci-deployer"),
+            "token_max_ttl=3596400",
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", text(&r.stderr));
     bao.call("DELETE", &role("log-reader"), None);
     bao.call(
         "POST",
@@ -334,4 +341,65 @@ fn an_apply_cut_off_by_a_crash_converges_when_run_again() {
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan.stdout));
     let roles = bao.call("GET", "/v1/kubernetes/roles?list=true", None);
     assert_eq!(roles.body["data"]["keys"].as_array().unwrap().len(), 1000);
+}
+
+/// Over TLS: with the CA that signed the server's certificate (`--ca-cert` or `BAO_CACERT`)
+/// plan works; with another CA, or none, it fails with the TLS error and what to do.
+#[test]
+fn tls_with_the_right_ca_works_and_a_wrong_one_says_so() {
+    use crate::harness::{free_block, make_pki, Bao, Http};
+    for t in ["bao", "openssl"] {
+        if common::tool(t).is_none() {
+            return;
+        }
+    }
+    let tmp = TempDir::new("live-tls");
+    let tls = make_pki(tmp.path());
+    let other = TempDir::new("live-tls-other");
+    let wrong = make_pki(other.path()).join("ca.crt");
+    let port = free_block(2);
+    std::fs::create_dir_all(tmp.path().join("raft")).unwrap();
+    let config = tmp.path().join("server.hcl");
+    std::fs::write(
+        &config,
+        format!(
+            "storage \"raft\" {{\n  path = \"raft\"\n  node_id = \"tls\"\n  performance_multiplier = 1\n}}\nlistener \"tcp\" {{\n  address = \"127.0.0.1:{port}\"\n  tls_cert_file = \"{cert}\"\n  tls_key_file = \"{key}\"\n}}\napi_addr = \"https://127.0.0.1:{port}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\n",
+            cert = tls.join("server.crt").display(),
+            key = tls.join("server.key").display(),
+            cluster = port + 1,
+        ),
+    )
+    .unwrap();
+    let api = format!("https://127.0.0.1:{port}");
+    let http = Http::new(Some(&tls.join("ca.crt")));
+    let mut bao = Bao::start("bao-live-tls", tmp.path(), &[config], api.clone());
+    bao.wait_listening(&http);
+    let (key, root) = bao.init(&http);
+    bao.unseal(&http, &key);
+    bao.wait_health(&http, 200);
+    let profile = common::root().join("profiles/active.toml");
+    let plan = |ca: Option<&Path>| {
+        let mut cmd = common::baogen();
+        cmd.args(["plan", profile.to_str().unwrap(), "--addr", &api])
+            .env("BAO_TOKEN", &root)
+            .env_remove("BAO_CACERT")
+            .env_remove("VAULT_CACERT");
+        if let Some(ca) = ca {
+            cmd.arg("--ca-cert").arg(ca);
+        }
+        cmd.output().unwrap()
+    };
+    let good = plan(Some(&tls.join("ca.crt")));
+    assert_eq!(good.status.code(), Some(1), "{}", text(&good.stderr));
+    assert!(text(&good.stdout).contains("+ policy sys/policies/acl/openbao-metrics"));
+    for ca in [Some(wrong.as_path()), None] {
+        let out = plan(ca);
+        let err = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("not trusted") && err.contains("--ca-cert"),
+            "{ca:?}: {err}"
+        );
+        assert!(!err.contains(&root));
+    }
 }
