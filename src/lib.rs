@@ -9,6 +9,7 @@ pub mod emit;
 pub mod explain;
 pub mod fsio;
 pub mod fuzz;
+pub mod https;
 pub mod identity;
 pub mod integrate;
 pub mod live;

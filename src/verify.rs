@@ -327,26 +327,7 @@ struct Client {
 
 impl Client {
     fn new(ca_pem: Option<&[u8]>) -> anyhow::Result<Self> {
-        use ureq::tls::{Certificate, RootCerts, TlsConfig};
-        let mut tls = TlsConfig::builder();
-        if let Some(pem) = ca_pem {
-            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                bail!("--ca holds no PEM certificate");
-            }
-            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(10)))
-            .tls_config(tls.build())
-            .build()
-            .new_agent();
+        let agent = crate::https::agent(ca_pem, Duration::from_secs(10), 3).context("--ca")?;
         Ok(Client { agent })
     }
 

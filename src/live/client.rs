@@ -73,28 +73,8 @@ impl Client {
             ),
             None => None,
         };
-        use ureq::tls::{Certificate, RootCerts, TlsConfig};
-        let mut tls = TlsConfig::builder();
-        if let Some(pem) = &ca {
-            let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(pem)
-                .filter_map(|item| match item {
-                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                    _ => None,
-                })
-                .collect();
-            if certs.is_empty() {
-                bail!("the CA file holds no PEM certificate");
-            }
-            tls = tls.root_certs(RootCerts::new_with_certs(&certs));
-        }
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(TIMEOUT))
-            // One kept-alive connection per parallel request (ureq keeps 3 by default).
-            .max_idle_connections_per_host(super::plan::PARALLEL)
-            .tls_config(tls.build())
-            .build()
-            .new_agent();
+        // One kept-alive connection per parallel request (ureq keeps 3 by default).
+        let agent = crate::https::agent(ca.as_deref(), TIMEOUT, super::plan::PARALLEL)?;
         Ok(Client { agent, addr, token })
     }
 

@@ -161,24 +161,8 @@ pub fn plan(client: &Client, p: &Profile, prune: bool) -> anyhow::Result<Vec<Cha
     })?;
     for ((name, text), live) in wanted.iter().zip(read) {
         let path = format!("sys/policies/acl/{name}");
-        let body = Some(json!({"policy": text}));
-        match live {
-            None => changes.push(Change {
-                action: Action::Create,
-                kind: "policy",
-                path,
-                fields: Vec::new(),
-                body,
-            }),
-            Some(l) if l != **text => changes.push(Change {
-                action: Action::Update,
-                kind: "policy",
-                path,
-                fields: vec![("policy".into(), json!(l), json!(text))],
-                body,
-            }),
-            Some(_) => {}
-        }
+        let live = live.map(|l| json!({ "policy": l }));
+        changes.extend(compared("policy", path, &json!({ "policy": text }), live));
     }
     if let Some((mount, _)) = &want.mount {
         let prefix = crate::emit::engine::policy_prefix(mount);
@@ -210,27 +194,7 @@ pub fn plan(client: &Client, p: &Profile, prune: bool) -> anyhow::Result<Vec<Cha
         } else {
             None
         };
-        match live {
-            None => changes.push(Change {
-                action: Action::Create,
-                kind: "config",
-                path: path.clone(),
-                fields: Vec::new(),
-                body: Some(body.clone()),
-            }),
-            Some(l) => {
-                let fields = differences(body, &l);
-                if !fields.is_empty() {
-                    changes.push(Change {
-                        action: Action::Update,
-                        kind: "config",
-                        path: path.clone(),
-                        fields,
-                        body: Some(body.clone()),
-                    });
-                }
-            }
-        }
+        changes.extend(compared("config", path.clone(), body, live));
     }
     if let Some((mount, _)) = &want.mount {
         let live_roles: BTreeSet<String> = if mount_exists {
@@ -251,33 +215,31 @@ pub fn plan(client: &Client, p: &Profile, prune: bool) -> anyhow::Result<Vec<Cha
         })?;
         for ((name, body), live) in roles.into_iter().zip(read) {
             let path = format!("{mount}/roles/{name}");
-            match live {
-                None => changes.push(Change {
-                    action: Action::Create,
-                    kind: "role",
-                    path,
-                    fields: Vec::new(),
-                    body: Some(body.clone()),
-                }),
-                Some(l) => {
-                    let fields = differences(body, &l);
-                    if !fields.is_empty() {
-                        changes.push(Change {
-                            action: Action::Update,
-                            kind: "role",
-                            path,
-                            fields,
-                            body: Some(body.clone()),
-                        });
-                    }
-                }
-            }
+            changes.extend(compared("role", path, body, live));
         }
         for name in live_roles.iter().filter(|n| !want.roles.contains_key(*n)) {
             changes.push(leftover(prune, "role", format!("{mount}/roles/{name}")));
         }
     }
     Ok(changes)
+}
+
+/// The change that makes `live` (absent: `None`) into `want`, if any.
+fn compared(kind: &'static str, path: String, want: &Value, live: Option<Value>) -> Option<Change> {
+    let (action, fields) = match live {
+        None => (Action::Create, Vec::new()),
+        Some(l) => match differences(want, &l) {
+            fields if fields.is_empty() => return None,
+            fields => (Action::Update, fields),
+        },
+    };
+    Some(Change {
+        action,
+        kind,
+        path,
+        fields,
+        body: Some(want.clone()),
+    })
 }
 
 fn leftover(prune: bool, kind: &'static str, path: String) -> Change {
