@@ -105,10 +105,7 @@ fn plan_and_apply_converge_and_touch_only_what_the_profile_owns() {
         let name = profile.display().to_string();
         let (code, out) = run.plan(&profile, &[]);
         assert_eq!(code, Some(1), "{name}: a fresh server needs changes\n{out}");
-        assert!(
-            out.contains("Plan: "),
-            "{name}\n{out}"
-        );
+        assert!(out.contains("Plan: "), "{name}\n{out}");
         // Not on a terminal and without --yes: nothing is applied.
         let (code, out) = run.apply(&profile, &[]);
         assert_eq!(code, Some(2), "{name}\n{out}");
