@@ -117,3 +117,22 @@ pub(super) fn load_all(
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || crate::fsio::resolve(a) == crate::fsio::resolve(b)
 }
+
+/// The one profile a single-profile command (explain, verify, plan, apply) works on: a file,
+/// `-`, or a directory holding exactly one profile.
+pub(super) fn load_one(path: PathBuf, sources: &mut diag::Sources) -> Result<Profile, Failure> {
+    let mut loaded = load_all(std::slice::from_ref(&path), sources)?;
+    if loaded.len() != 1 {
+        let names: Vec<String> = loaded
+            .iter()
+            .map(|p| p.path.display().to_string())
+            .collect();
+        return Err(Failure::Message(format!(
+            "this command works on one profile, and {} holds {}: {}; name one of them",
+            path.display(),
+            loaded.len(),
+            names.join(", ")
+        )));
+    }
+    Ok(loaded.remove(0))
+}

@@ -15,7 +15,7 @@ mod input;
 mod live;
 
 use compare::compare;
-use input::{load_all, read_stdin};
+use input::{load_all, load_one, read_stdin};
 
 /// Exit codes, documented in the README.
 pub const OK: i32 = 0;
@@ -386,7 +386,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             Ok(OK)
         }
         Command::Explain { profile } => {
-            let p = load_all(&[profile], sources)?.remove(0);
+            let p = load_one(profile, sources)?;
             print_stdout(&crate::explain::explain(&p));
             Ok(OK)
         }
@@ -397,7 +397,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             ca,
             token_file,
         } => {
-            let p = load_all(&[profile], sources)?.remove(0);
+            let p = load_one(profile, sources)?;
             let target = crate::verify::Target {
                 prometheus,
                 openbao,
@@ -419,7 +419,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             prune,
             format,
         } => {
-            let p = load_all(&[profile], sources)?.remove(0);
+            let p = load_one(profile, sources)?;
             live::plan(&p, &connection, prune, format)
         }
         Command::Apply {
@@ -429,7 +429,7 @@ fn run(command: Command, sources: &mut diag::Sources) -> Result<i32, Failure> {
             yes,
             jwt_file,
         } => {
-            let p = load_all(&[profile], sources)?.remove(0);
+            let p = load_one(profile, sources)?;
             live::apply(&p, &connection, prune, yes, jwt_file.as_deref())
         }
         Command::HelmPostRender { profile } => {

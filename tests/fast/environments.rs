@@ -384,6 +384,17 @@ fn render_and_check_a_directory_take_every_profile_and_skip_bases() {
         1
     );
 
+    // A single-profile command given a directory of several names them and refuses.
+    let out = run(&["explain", "profiles"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("holds 2: profiles/eu/prod.toml, profiles/staging.toml"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&["explain", "profiles/eu"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+
     // A base named as a profile is refused: it is never rendered on its own.
     let out = run(&["render", "profiles/base.toml"]);
     assert_eq!(out.status.code(), Some(2));
