@@ -66,6 +66,9 @@ pub(super) fn load_all(
     sources: &mut diag::Sources,
 ) -> Result<Vec<Profile>, Failure> {
     let mut profiles = Vec::new();
+    // Each profile's resolved path, once: a profile named twice (itself and through its
+    // directory) is loaded once.
+    let mut seen = std::collections::HashSet::new();
     let mut diags = Vec::new();
     if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
         return Err(Failure::Message(
@@ -85,10 +88,7 @@ pub(super) fn load_all(
             ));
         } else if path.is_dir() {
             match profile::discover::profiles_under(path) {
-                Ok(found) => loaded.extend(found.into_iter().map(|f| {
-                    let dir = f.path.parent().unwrap_or(Path::new("")).to_path_buf();
-                    profile::parse_with_sources(&f.path, &dir, &f.bytes)
-                })),
+                Ok(found) => loaded.extend(found),
                 Err(d) => diags.extend(d),
             }
         } else {
@@ -97,11 +97,7 @@ pub(super) fn load_all(
         for (read, result) in loaded {
             sources.extend(read);
             match result {
-                // A profile named twice (itself and through its directory) is loaded once.
-                Ok(p)
-                    if profiles
-                        .iter()
-                        .any(|q: &Profile| same_file(&q.path, &p.path)) => {}
+                Ok(p) if !seen.insert(crate::fsio::resolve(&p.path)) => {}
                 Ok(p) => profiles.push(p),
                 Err(d) => diags.extend(d),
             }
@@ -112,10 +108,6 @@ pub(super) fn load_all(
     } else {
         Err(Failure::Invalid(diags))
     }
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    a == b || crate::fsio::resolve(a) == crate::fsio::resolve(b)
 }
 
 /// The one profile a single-profile command (explain, verify, plan, apply) works on: a file,

@@ -6,28 +6,36 @@
 
 use std::path::{Path, PathBuf};
 
-use toml::de::DeTable;
-
-use crate::diag::{Code, Diagnostic};
+use crate::diag::{Code, Diagnostic, Sources};
+use crate::model::Profile;
 
 /// How deep the walk descends below the directory given.
 const MAX_DEPTH: usize = 16;
 /// How many `.toml` files it reads at most.
 const MAX_FILES: usize = 10_000;
 
-/// A profile found under a directory: its path and the bytes read (parsed once more, for good).
-pub struct Found {
-    pub path: PathBuf,
-    pub bytes: Vec<u8>,
-}
+/// One profile loaded, as `super::load_with_sources` returns it.
+pub type Loaded = (Sources, Result<Profile, Vec<Diagnostic>>);
 
-/// Every profile under `dir`, in path order. A `.toml` file that cannot be read or is not TOML
-/// is reported (it may be a broken profile); an empty result is an error naming the directory.
-pub fn profiles_under(dir: &Path) -> Result<Vec<Found>, Vec<Diagnostic>> {
-    let mut found = Vec::new();
+/// Every profile under `dir`, loaded, in path order. Each `.toml` file is parsed once: one whose
+/// only problem is that it has no `profile` key is a base and is left out; any other problem
+/// (not TOML, not readable) is reported, since it may be a broken profile. An empty result is an
+/// error naming the directory.
+pub fn profiles_under(dir: &Path) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
+    let mut candidates = Vec::new();
     let mut diags = Vec::new();
     let mut seen = 0;
-    walk(dir, 0, &mut seen, &mut found, &mut diags);
+    walk(dir, 0, &mut seen, &mut candidates, &mut diags);
+    let found: Vec<Loaded> = candidates
+        .into_iter()
+        .map(|(path, bytes)| {
+            let base = path.parent().unwrap_or(Path::new("")).to_path_buf();
+            super::parse_with_sources(&path, &base, &bytes)
+        })
+        .filter(|(_, result)| {
+            !matches!(result, Err(d) if d.iter().all(|d| d.code == Code::NotAProfile))
+        })
+        .collect();
     if seen > MAX_FILES {
         diags.push(
             Diagnostic::new(
@@ -64,7 +72,7 @@ fn walk(
     dir: &Path,
     depth: usize,
     seen: &mut usize,
-    found: &mut Vec<Found>,
+    found: &mut Vec<(PathBuf, Vec<u8>)>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -99,13 +107,7 @@ fn walk(
                 return;
             }
             match crate::fsio::read_regular(&path, super::MAX_PROFILE_BYTES as u64) {
-                Ok(bytes) => {
-                    // Not TOML or not UTF-8 (`None`): loading it reports exactly where.
-                    if is_profile(&bytes) != Some(false) {
-                        let path = crate::fsio::normalize(&path);
-                        found.push(Found { path, bytes });
-                    }
-                }
+                Ok(bytes) => found.push((crate::fsio::normalize(&path), bytes)),
                 Err(e) => diags.push(
                     Diagnostic::new(
                         Code::Unreadable,
@@ -118,12 +120,4 @@ fn walk(
             }
         }
     }
-}
-
-/// Whether the bytes are a TOML document with its own `profile` key; `None` when they are not
-/// TOML at all.
-fn is_profile(bytes: &[u8]) -> Option<bool> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    let doc = DeTable::parse(text).ok()?;
-    Some(doc.get_ref().contains_key("profile"))
 }

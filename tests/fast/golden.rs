@@ -17,7 +17,7 @@ pub(crate) fn shipped_profiles() -> Vec<PathBuf> {
     baogen::profile::discover::profiles_under(&common::root().join("profiles"))
         .unwrap_or_else(|d| panic!("{d:?}"))
         .into_iter()
-        .map(|f| f.path)
+        .map(|(_, loaded)| loaded.unwrap_or_else(|d| panic!("{d:?}")).path)
         .collect()
 }
 
