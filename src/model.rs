@@ -76,6 +76,8 @@ pub struct Profile {
     pub prometheus: Prometheus,
     pub demo: Option<Demo>,
     pub engine: Option<crate::model::Engine>,
+    pub seal: Option<Seal>,
+    pub self_init: Option<SelfInit>,
 }
 
 impl Profile {
@@ -192,6 +194,78 @@ pub struct Scrape {
     pub policy_name: String,
     /// The container port Prometheus scrapes (metrics listener if any, else API listener).
     pub port: u16,
+    /// The token role scrape tokens are minted from; `Some` exactly when a token is used.
+    pub token_role: Option<TokenRole>,
+}
+
+/// `auth/token/roles/NAME` for scrape tokens: orphan (so revoking the operator's token does
+/// not revoke it), periodic (it lives as long as it is renewed), the metrics policy only.
+#[derive(Debug, Clone)]
+pub struct TokenRole {
+    pub name: String,
+    /// As written (`24h`), and in seconds.
+    pub period: String,
+    pub period_secs: u64,
+    pub bound_cidrs: Vec<String>,
+    pub renewal: Option<Renewal>,
+}
+
+/// The CronJob renewing the scrape token well inside its period.
+#[derive(Debug, Clone)]
+pub struct Renewal {
+    pub image: String,
+    /// OpenBao's API URL as seen from the Prometheus namespace.
+    pub address: String,
+    /// A cron schedule at least four times per period.
+    pub schedule: String,
+    /// How long without a successful renewal before the alert fires, in seconds (half the
+    /// period: two more renewals could still save the token).
+    pub alert_after_secs: u64,
+}
+
+/// `seal "static"`: auto-unseal from a key file inside the container.
+#[derive(Debug, Clone)]
+pub struct Seal {
+    pub key_id: String,
+    pub key_file: String,
+}
+
+/// Where the server reads a value on its first start (self-init's `env` and `file` sources).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Env(String),
+    File(String),
+}
+
+/// The way in after self-initialization revoked the root token.
+#[derive(Debug, Clone)]
+pub enum Admin {
+    Userpass {
+        username: String,
+        password: Source,
+        policy: String,
+    },
+    Token {
+        id: Source,
+        policy: String,
+    },
+    /// Nobody gets in, on purpose.
+    None,
+}
+
+impl Admin {
+    /// The admin policy's name, when there is an admin.
+    pub fn policy(&self) -> Option<&str> {
+        match self {
+            Admin::Userpass { policy, .. } | Admin::Token { policy, .. } => Some(policy),
+            Admin::None => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SelfInit {
+    pub admin: Admin,
 }
 
 impl Scrape {

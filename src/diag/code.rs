@@ -4,7 +4,8 @@
 //!
 //! The hundreds digit is the stage or feature: 01 reading, 02 names and values, 03
 //! listeners, 04 scrape and Prometheus, 05 durations, 06 demo, 07 outputs, 08 the
-//! Kubernetes secrets engine, 09 layered profiles (`extends`), 00 drift. A code, once published, keeps its number and meaning.
+//! Kubernetes secrets engine, 09 layered profiles (`extends`), 10 seal, self-initialization and
+//! scrape tokens, 00 drift. A code, once published, keeps its number and meaning.
 
 macro_rules! codes {
     ($($(#[$doc:meta])* $name:ident = $id:literal, $summary:literal;)*) => {
@@ -133,6 +134,19 @@ codes! {
     ExtendsTooDeep = "BG0903", "bases nested deeper than 5 levels";
     RemoveEntry = "BG0904", "remove = true that removes no inherited entry";
     NotAProfile = "BG0905", "a file without a profile key given as a profile (a base is not rendered on its own)";
+
+    SelfInitWithoutSeal = "BG1001", "self_init without an auto-unseal [seal] (OpenBao would exit)";
+    NoWayIn = "BG1002", "self_init without [self_init.admin]: the root token is revoked and nobody could log in";
+    SelfInitTooOld = "BG1003", "self-initialization on an OpenBao older than 2.4.0";
+    AdminSource = "BG1004", "an admin method without exactly one source for its secret, or with another method's keys";
+    EnvName = "BG1005", "not an environment variable name";
+    ContainerPath = "BG1006", "not an absolute path inside the OpenBao container";
+    TokenPeriod = "BG1007", "scrape.token_period out of range, or too short for the renewal CronJob";
+    Cidr = "BG1008", "not a CIDR block such as 10.42.0.0/16";
+    TokenOptionsUnused = "BG1009", "token role options or renewal where Prometheus scrapes without a token";
+    OpenBaoName = "BG1010", "not a valid OpenBao policy, role, user or key id";
+    DemoInitFile = "BG1011", "a demo file the stack generates outside the seal key's directory";
+    RenewalAddress = "BG1012", "scrape.renewal.address is not an https URL";
 }
 
 impl Code {

@@ -13,7 +13,7 @@ pub(super) struct Rule {
     pub expr: String,
     #[serde(rename = "for")]
     pub for_: String,
-    pub labels: BTreeMap<&'static str, &'static str>,
+    pub labels: BTreeMap<&'static str, String>,
     pub annotations: BTreeMap<&'static str, String>,
 }
 
@@ -29,7 +29,7 @@ fn rule(
         alert,
         expr,
         for_: p.prometheus.alert_for.clone(),
-        labels: BTreeMap::from([("severity", severity)]),
+        labels: BTreeMap::from([("severity", severity.to_string())]),
         annotations: BTreeMap::from([
             ("summary", summary.to_string()),
             ("description", description),
@@ -87,5 +87,35 @@ pub(super) fn rules(p: &Profile) -> Vec<Rule> {
             format!("{{{{ $labels.instance }}}} in cluster {{{{ $labels.cluster }}}} reports {m}_core_unsealed 0. Unseal it: a sealed node can still answer unauthenticated metrics, so up alone does not show it."),
         ));
     }
+    if let Some(renewal) = p
+        .scrape
+        .token_role
+        .as_ref()
+        .and_then(|r| r.renewal.as_ref())
+    {
+        out.push(renewal_stale(p, renewal));
+    }
     out
+}
+
+/// The renewal CronJob has not succeeded for half the token's period (kube-state-metrics'
+/// series): two more runs could still save the token, none means scraping stops with 403.
+fn renewal_stale(p: &Profile, r: &crate::model::Renewal) -> Rule {
+    let job = format!(
+        "{{namespace=\"{}\",cronjob=\"{}\"}}",
+        p.prometheus.namespace,
+        super::token::renewal_name(p)
+    );
+    let after = r.alert_after_secs;
+    let mut rule = rule(
+        p,
+        "OpenBaoScrapeTokenRenewalStale",
+        format!("(time() - max(kube_cronjob_status_last_successful_time{job}) > {after}) or (absent(kube_cronjob_status_last_successful_time{job}) and on() (time() - max(kube_cronjob_created{job}) > {after}))"),
+        "warning",
+        "The scrape token has not been renewed",
+        format!("Cluster {}: the CronJob {}/{} has not renewed the scrape token for {after}s, half its period; when the period runs out the token expires and every scrape gets 403. Check the Job's logs (see VERIFY.md).", p.openbao.cluster, p.prometheus.namespace, super::token::renewal_name(p)),
+    );
+    // kube-state-metrics' series carry no OpenBao cluster label: the rule gives it one.
+    rule.labels.insert("cluster", p.openbao.cluster.clone());
+    rule
 }

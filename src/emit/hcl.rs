@@ -3,7 +3,7 @@
 
 use hcl::{Block, Body, Expression};
 
-use crate::model::{ApiListener, DemoNode, MetricsAccess, MetricsListener, Profile, Tls};
+use crate::model::{ApiListener, DemoNode, MetricsAccess, MetricsListener, Profile, Seal, Tls};
 
 fn telemetry(p: &Profile) -> Block {
     let mut b = Block::builder("telemetry")
@@ -82,7 +82,7 @@ fn listeners(p: &Profile) -> Vec<Block> {
 }
 
 /// HCL as OpenBao's docs write it: blank lines between blocks, `["read", "list"]` on one line.
-fn to_hcl(body: &Body) -> String {
+pub(super) fn format(body: &Body) -> String {
     use hcl::format::{Format, Formatter};
     let mut buf = Vec::new();
     let mut f = Formatter::builder().compact_arrays(true).build(&mut buf);
@@ -91,11 +91,22 @@ fn to_hcl(body: &Body) -> String {
     String::from_utf8(buf).expect("HCL output is UTF-8")
 }
 
-/// The `telemetry`, `listener` and `service_registration` stanzas for the server config.
+/// `seal "static"`: the key's path and id, never the key.
+fn seal(s: &Seal) -> Block {
+    Block::builder("seal")
+        .add_label("static")
+        .add_attribute(("current_key_id", s.key_id.clone()))
+        .add_attribute(("current_key", format!("file://{}", s.key_file)))
+        .build()
+}
+
+/// The `telemetry`, `listener`, `seal` and `service_registration` stanzas for the server
+/// config.
 pub fn server(p: &Profile) -> String {
     let mut body = Body::builder()
         .add_block(telemetry(p))
-        .add_blocks(listeners(p));
+        .add_blocks(listeners(p))
+        .add_blocks(p.seal.as_ref().map(seal));
     if p.kind != crate::model::Kind::Demo {
         // Namespace and pod name come from BAO_K8S_NAMESPACE / BAO_K8S_POD_NAME (Downward API).
         body = body.add_block(
@@ -104,7 +115,7 @@ pub fn server(p: &Profile) -> String {
                 .build(),
         );
     }
-    to_hcl(&body.build())
+    format(&body.build())
 }
 
 /// One demo node's complete config: raft storage joined to the other nodes, listeners on the
@@ -148,7 +159,8 @@ pub fn demo_node(p: &Profile, node: &DemoNode, peers: &[&DemoNode]) -> String {
     if let (Some(m), Some(port)) = (&p.metrics_listener, node.metrics_port) {
         body = body.add_block(metrics_listener(m, format!("{}:{port}", m.address.host)));
     }
-    to_hcl(&body.build())
+    body = body.add_blocks(p.seal.as_ref().map(seal));
+    format(&body.build())
 }
 
 /// The metrics policy: read and list on `sys/metrics`, nothing else.
@@ -169,5 +181,5 @@ pub fn policy(paths: &[(&str, &[&str])]) -> String {
                 .build()
         }))
         .build();
-    to_hcl(&body)
+    format(&body)
 }

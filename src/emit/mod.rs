@@ -9,6 +9,9 @@ pub mod hcl;
 pub mod kube;
 mod monitoring;
 mod prometheus;
+mod selfinit;
+pub mod state;
+pub mod token;
 mod verify;
 
 pub use verify::caveat;
@@ -33,8 +36,27 @@ pub fn render(p: &Profile) -> Artifacts {
     if p.kind != Kind::Demo {
         kube::emit(p, &mut out);
     }
+    if let Some(role) = &p.scrape.token_role {
+        token::emit(p, role, &mut out);
+    }
     if let Some(engine) = &p.engine {
         engine::emit(p, engine, &mut out);
+    }
+    // After every API body exists: self-init writes what `apply` would.
+    let self_init = p
+        .self_init
+        .as_ref()
+        .map(|si| selfinit::stanzas(p, si, &state::Desired::of(p, &out)));
+    if let Some(text) = &self_init {
+        if let Some(name) = p.self_init.as_ref().and_then(|si| si.admin.policy()) {
+            out.add(
+                format!("openbao/policies/{name}.hcl"),
+                format!("{hash}{}", selfinit::admin_policy()),
+            );
+        }
+        if p.kind != Kind::Demo {
+            out.add("openbao/self-init.hcl", format!("{hash}{text}"));
+        }
     }
 
     let rules = alerts::rules(p);
@@ -62,7 +84,7 @@ pub fn render(p: &Profile) -> Artifacts {
     }
 
     if let Some(demo) = &p.demo {
-        compose::emit(p, demo, &mut out);
+        compose::emit(p, demo, self_init.as_deref(), &mut out);
     }
 
     out.add("VERIFY.md", verify::render(p));

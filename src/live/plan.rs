@@ -7,12 +7,12 @@
 //! policy for `MOUNT/creds/NAME` (so another mount's policies are never its own). Only those are ever
 //! deleted, and only with `--prune`; the mount itself is never deleted.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde_json::{json, Value};
 
 use super::client::Client;
-use crate::emit::Artifacts;
+use crate::emit::state::Desired;
 use crate::model::Profile;
 
 /// How many requests run at once.
@@ -40,49 +40,6 @@ pub struct Change {
     pub fields: Vec<(String, Value, Value)>,
     /// The body written on create or update.
     pub body: Option<Value>,
-}
-
-/// The desired state: what `apply` writes, by API path.
-pub(super) struct Desired {
-    pub(super) mount: Option<(String, Option<u64>)>,
-    pub(super) policies: BTreeMap<String, String>,
-    pub(super) config: Option<(String, Value)>,
-    pub(super) roles: BTreeMap<String, Value>,
-}
-
-impl Desired {
-    pub(super) fn of(p: &Profile, art: &Artifacts) -> Desired {
-        let mut policies = BTreeMap::new();
-        let metrics = format!("openbao/policies/{}.hcl", p.scrape.policy_name);
-        if let Some(text) = art.files.get(&metrics) {
-            policies.insert(p.scrape.policy_name.clone(), text.clone());
-        }
-        let (mut mount, mut config, mut roles) = (None, None, BTreeMap::new());
-        if let Some(e) = &p.engine {
-            mount = Some((e.mount.clone(), e.mount_max_lease_ttl));
-            let body = art.files[crate::emit::engine::config_path()].as_str();
-            config = Some((
-                format!("{}/config", e.mount),
-                serde_json::from_str(body).expect("baogen's own JSON"),
-            ));
-            for r in &e.roles {
-                let policy = crate::emit::engine::policy_name(&e.mount, &r.name);
-                let file = format!("openbao/policies/{policy}.hcl");
-                policies.insert(policy, art.files[&file].clone());
-                let body = &art.files[&crate::emit::engine::role_path(&r.name)];
-                roles.insert(
-                    r.name.clone(),
-                    serde_json::from_str(body).expect("baogen's own JSON"),
-                );
-            }
-        }
-        Desired {
-            mount,
-            policies,
-            config,
-            roles,
-        }
-    }
 }
 
 /// Read everything the profile owns and compare. `prune` turns kept leftovers into deletions.
@@ -185,6 +142,12 @@ pub fn plan(client: &Client, p: &Profile, prune: bool) -> anyhow::Result<Vec<Cha
                 ));
             }
         }
+    }
+
+    // The scrape token role.
+    if let Some((path, body)) = &want.token_role {
+        let live = client.read(path, "read")?;
+        changes.extend(compared("token role", path.clone(), body, live));
     }
 
     // The engine's config (credentials are never read nor compared) and its roles.

@@ -84,6 +84,70 @@ pub struct Profile {
     pub demo: Option<Demo>,
     /// OpenBao's Kubernetes secrets engine: config and roles.
     pub kubernetes_secrets: Option<KubernetesSecrets>,
+    /// Auto-unseal: a `seal` stanza in the generated server configuration.
+    pub seal: Option<Seal>,
+    /// Self-initialization (OpenBao 2.4+): on its first start, on empty storage, the server
+    /// creates what this profile declares, from `initialize` stanzas baogen generates. Needs
+    /// `[seal]`; revokes the root token, so `[self_init.admin]` names the way in.
+    pub self_init: Option<Sp<SelfInit>>,
+}
+
+/// The `seal` stanza. Only the `static` kind: a 32-byte AES key in a file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// `static`: the key is a file of 32 random bytes (`openssl rand -out FILE 32`).
+    #[serde(rename = "type")]
+    pub kind: Sp<SealKind>,
+    /// Absolute path of the key file inside the OpenBao container, e.g. a mounted Secret.
+    /// Only the path is written; the key never is.
+    pub key_file: Sp<String>,
+    /// Permanent identifier of that key (default `baogen-1`): change it with the key.
+    pub key_id: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SealKind {
+    Static,
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SelfInit {
+    /// The administrative way in that replaces the root token self-initialization revokes.
+    pub admin: Option<Admin>,
+}
+
+/// How an administrator gets in after self-initialization. Secrets never enter the profile:
+/// only the environment variable or the file the server reads on its first start.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Admin {
+    /// `userpass` (a user whose password the server reads), `token` (a token whose id the
+    /// server reads) or `none` (nobody gets in, on purpose).
+    pub method: Sp<AdminMethod>,
+    /// The userpass user (default `admin`).
+    pub username: Option<Sp<String>>,
+    /// userpass: the environment variable holding the password.
+    pub password_env: Option<Sp<String>>,
+    /// userpass: the file (inside the container) holding the password.
+    pub password_file: Option<Sp<String>>,
+    /// token: the environment variable holding the token id.
+    pub token_id_env: Option<Sp<String>>,
+    /// token: the file (inside the container) holding the token id.
+    pub token_id_file: Option<Sp<String>>,
+    /// The policy the administrator gets: every capability on every path (default
+    /// `baogen-admin`).
+    pub policy: Option<Sp<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum AdminMethod {
+    Userpass,
+    Token,
+    None,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -197,6 +261,27 @@ pub struct Scrape {
     pub server_name: Option<Sp<String>>,
     /// Name of the metrics policy written to OpenBao (default `openbao-metrics`).
     pub policy_name: Option<Sp<String>>,
+    /// The token role scrape tokens are minted from (`auth/token/roles/NAME`: orphan,
+    /// periodic, the metrics policy only; default: the policy's name).
+    pub token_role: Option<Sp<String>>,
+    /// The scrape token's period: it lives as long as it is renewed within it (default `24h`).
+    pub token_period: Option<Sp<String>>,
+    /// CIDRs the scrape token may be used from (the Prometheus pods' network), if limited.
+    pub token_bound_cidrs: Option<Vec<Sp<String>>>,
+    /// A Kubernetes CronJob that renews the scrape token from the Secret Prometheus reads.
+    pub renewal: Option<Sp<Renewal>>,
+}
+
+/// The scrape token's renewal CronJob (Kubernetes profiles with a token).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Renewal {
+    /// An image with the `bao` CLI (default `quay.io/openbao/openbao:<openbao_version>`).
+    pub image: Option<Sp<String>>,
+    /// OpenBao's API URL from the Prometheus namespace (default
+    /// `https://<statefulset>-active.<namespace>.svc:<api port>`); the serving certificate
+    /// must name its host.
+    pub address: Option<Sp<String>>,
 }
 
 /// A key inside a named Secret or ConfigMap.

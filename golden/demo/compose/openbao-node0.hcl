@@ -40,3 +40,39 @@ listener "tcp" {
     unauthenticated_metrics_access = true
   }
 }
+
+seal "static" {
+  current_key_id = "baogen-1"
+  current_key = "file:///openbao/init/unseal.key"
+}
+
+initialize "admin" {
+  request "policy" {
+    operation = "update"
+    path = "sys/policies/acl/baogen-admin"
+    data = {
+      "policy" = "path \"*\" {\n  capabilities = [\"create\", \"read\", \"update\", \"patch\", \"delete\", \"list\", \"sudo\"]\n}\n"
+    }
+  }
+
+  request "enable-userpass" {
+    operation = "update"
+    path = "sys/auth/userpass"
+    data = {
+      "type" = "userpass"
+    }
+  }
+
+  request "user" {
+    operation = "update"
+    path = "auth/userpass/users/admin"
+    data = {
+      "password" = {
+        "eval_type" = "string"
+        "eval_source" = "file"
+        "path" = "/openbao/init/admin-password"
+      }
+      "token_policies" = ["baogen-admin"]
+    }
+  }
+}

@@ -40,3 +40,8 @@ listener "tcp" {
     unauthenticated_metrics_access = true
   }
 }
+
+seal "static" {
+  current_key_id = "baogen-1"
+  current_key = "file:///openbao/init/unseal.key"
+}

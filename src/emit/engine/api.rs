@@ -5,12 +5,6 @@ use serde_json::{json, Value};
 
 use crate::model::{self, EngineRole, LabelSelector, PolicyRule, RoleMode};
 
-pub(super) fn pretty<T: Serialize>(v: &T) -> String {
-    let mut s = serde_json::to_string_pretty(v).expect("plain JSON");
-    s.push('\n');
-    s
-}
-
 /// Every key is sent, empty when unused: the engine merges a write into the stored config.
 pub(super) fn config_body(c: &model::EngineConfig) -> Value {
     json!({

@@ -14,7 +14,8 @@ use super::artifacts::{header, Artifacts};
 use super::{hcl, kube};
 use crate::model::{Engine, Profile};
 
-use api::{config_body, pretty};
+use super::artifacts::pretty;
+use api::config_body;
 use rbac::{Rbac, RBAC_GROUP};
 
 /// What the tests and `explain` read: a role's API body and OpenBao's own RBAC.

@@ -6,6 +6,8 @@ use std::path::Path;
 mod demo;
 mod listeners;
 mod scrape;
+mod selfinit;
+mod token;
 
 use super::ctx::Ctx;
 use super::raw;
@@ -100,6 +102,7 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         &openbao,
         &api_listener,
         metrics_listener.as_ref(),
+        openbao_version,
     );
     let prometheus = prometheus(cx, &raw.prometheus, kind, &scrape, network_policy);
 
@@ -156,6 +159,12 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         .as_ref()
         .map(|ks| super::engine::engine(cx, ks));
 
+    let seal = raw.seal.as_ref().map(|s| selfinit::seal(cx, s));
+    let self_init = raw
+        .self_init
+        .as_ref()
+        .map(|si| selfinit::self_init(cx, raw, si, openbao_version, seal.as_ref()));
+
     let name = cx
         .path
         .file_stem()
@@ -176,6 +185,8 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         prometheus,
         demo: demo_cfg,
         engine,
+        seal,
+        self_init,
     }
 }
 

@@ -47,6 +47,7 @@ pub(super) fn scrape(
     openbao: &model::OpenBao,
     api: &model::ApiListener,
     metrics: Option<&model::MetricsListener>,
+    version: model::Version,
 ) -> model::Scrape {
     let demo = kind == Kind::Demo;
     let (access, tls, port) = match metrics {
@@ -80,6 +81,10 @@ pub(super) fn scrape(
         port_name: None,
         server_name: None,
         policy_name: None,
+        token_role: None,
+        token_period: None,
+        token_bound_cidrs: None,
+        renewal: None,
     };
     let s = match &raw.scrape {
         Some(s) => s,
@@ -211,7 +216,19 @@ pub(super) fn scrape(
         }
         None => "openbao-metrics".into(),
     };
+    let token_role = super::token::token_role(
+        cx,
+        s,
+        &super::token::Context {
+            uses_token: token_secret.is_some(),
+            version,
+            openbao,
+            api,
+            policy_name: &policy_name,
+        },
+    );
     model::Scrape {
+        token_role,
         token_secret,
         ca_config_map,
         interval,
