@@ -5,7 +5,13 @@ use std::path::{Path, PathBuf};
 
 use crate::common;
 
-const SHIPPED: [&str; 3] = ["active", "all-node", "demo"];
+/// (variant, shipped profile under profiles/).
+const SHIPPED: [(&str, &str); 4] = [
+    ("active", "active"),
+    ("all-node", "all-node"),
+    ("demo", "demo"),
+    ("self-init", "examples/self-init"),
+];
 
 fn variant_path(name: &str) -> PathBuf {
     common::root().join(format!("tests/e2e/profiles/{name}.toml"))
@@ -74,11 +80,11 @@ fn strip_loopback_keys(mut t: toml::Table) -> toml::Table {
 /// in addresses, file paths, node hosts/ports and scrape timing.
 #[test]
 fn loopback_variants_are_the_shipped_profiles_pointed_at_loopback() {
-    for name in SHIPPED {
+    for (name, shipped) in SHIPPED {
         let variant = variant_path(name);
         baogen::profile::load(&variant)
             .unwrap_or_else(|d| panic!("{} does not validate: {d:#?}", variant.display()));
-        let shipped = common::root().join(format!("profiles/{name}.toml"));
+        let shipped = common::root().join(format!("profiles/{shipped}.toml"));
         let parse = |p: &Path| -> toml::Table {
             toml::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
         };

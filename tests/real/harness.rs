@@ -320,6 +320,17 @@ pub(crate) struct Bao {
 impl Bao {
     /// `bao server` with the given config files, in `cwd` (relative paths resolve there).
     pub(crate) fn start(name: &str, cwd: &Path, configs: &[PathBuf], api: String) -> Bao {
+        Bao::start_with_env(name, cwd, configs, api, &[])
+    }
+
+    /// `start`, with these variables in the server's environment (what a first boot reads).
+    pub(crate) fn start_with_env(
+        name: &str,
+        cwd: &Path,
+        configs: &[PathBuf],
+        api: String,
+        env: &[(&str, &str)],
+    ) -> Bao {
         let bao = common::tool("bao").expect("bao");
         let mut cmd = Command::new(bao);
         cmd.current_dir(cwd).arg("server");
@@ -332,6 +343,7 @@ impl Bao {
                 cmd.env_remove(k);
             }
         }
+        cmd.envs(env.iter().copied());
         let proc = Proc::spawn(name, cmd, cwd.join(format!("{name}.log")));
         Bao { proc, api }
     }

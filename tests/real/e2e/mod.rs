@@ -8,13 +8,14 @@ mod active;
 mod all_node;
 mod demo;
 mod env;
+mod self_init;
 
 use std::time::Instant;
 
 use crate::common;
 use crate::harness;
 
-/// All three scenarios at once: they mostly wait on servers, so threads save wall time.
+/// Every scenario at once: they mostly wait on servers, so threads save wall time.
 #[test]
 fn every_shipped_profile_end_to_end() {
     for t in ["bao", "prometheus", "promtool", "openssl"] {
@@ -23,10 +24,11 @@ fn every_shipped_profile_end_to_end() {
         }
     }
     let start = Instant::now();
-    let scenarios: [(&str, fn()); 3] = [
+    let scenarios: [(&str, fn()); 4] = [
         ("active", active::scenario_active),
         ("all-node", all_node::scenario_all_node),
         ("demo", demo::scenario_demo),
+        ("self-init", self_init::scenario_self_init),
     ];
     // E2E_ONLY=demo runs one scenario while working on it.
     let only = std::env::var("E2E_ONLY").ok();
