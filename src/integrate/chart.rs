@@ -20,6 +20,8 @@ use crate::model::Profile;
 
 /// The key of baogen's configuration file in its ConfigMap.
 pub(super) const CONFIG_FILE: &str = "baogen.hcl";
+/// The key of the self-initialization stanzas, loaded by the StatefulSet's first pod only.
+pub(super) const SELF_INIT_FILE: &str = "self-init.hcl";
 /// Where the README's values.yaml mounts it.
 pub(super) const CONFIG_DIR: &str = "/openbao/baogen";
 
@@ -29,6 +31,12 @@ pub(super) fn config_map_name(p: &Profile) -> String {
 }
 
 pub(super) fn config_map(p: &Profile) -> Value {
+    let art = crate::emit::render(p);
+    let mut data = serde_json::Map::new();
+    data.insert(CONFIG_FILE.into(), json!(crate::emit::hcl::server(p)));
+    if let Some(text) = art.files.get("openbao/self-init.hcl") {
+        data.insert(SELF_INIT_FILE.into(), json!(text));
+    }
     json!({
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -37,14 +45,30 @@ pub(super) fn config_map(p: &Profile) -> Value {
             "namespace": p.openbao.namespace,
             "labels": {"app.kubernetes.io/managed-by": "baogen"},
         },
-        "data": {CONFIG_FILE: crate::emit::hcl::server(p)},
+        "data": data,
     })
+}
+
+/// `server.extraArgs`: baogen's file for every pod and, with self-initialization, its stanzas
+/// for the first pod only (two pods racing self-init on empty storage is a known OpenBao
+/// issue). The chart runs the line with `sh`, where `HOSTNAME` is the pod's name, `NAME-0`.
+pub(super) fn extra_args(p: &Profile) -> String {
+    let mut args = format!("-config={CONFIG_DIR}/{CONFIG_FILE}");
+    if p.self_init.is_some() {
+        args.push_str(&first_pod_only(CONFIG_DIR));
+    }
+    args
+}
+
+fn first_pod_only(dir: &str) -> String {
+    format!(" $([ \"${{HOSTNAME##*-}}\" = 0 ] && echo -config={dir}/{SELF_INIT_FILE})")
 }
 
 /// The values.yaml lines that wire baogen's configuration in, for error messages.
 fn wiring_values(p: &Profile) -> String {
     format!(
-        "server.extraArgs: \"-config={CONFIG_DIR}/{CONFIG_FILE}\", server.volumes: [{{name: baogen-config, configMap: {{name: {}}}}}], server.volumeMounts: [{{name: baogen-config, mountPath: {CONFIG_DIR}, readOnly: true}}] (see the README, \"Deploy with the official OpenBao Helm chart\")",
+        "server.extraArgs: '{}', server.volumes: [{{name: baogen-config, configMap: {{name: {}}}}}], server.volumeMounts: [{{name: baogen-config, mountPath: {CONFIG_DIR}, readOnly: true}}] (see the README, \"Deploy with the official OpenBao Helm chart\")",
+        extra_args(p),
         config_map_name(p)
     )
 }
@@ -83,6 +107,7 @@ pub(super) fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Resu
     let container = container(p, objects[at])?;
     wiring(p, objects[at], container)?;
     tls_mounted(p, container)?;
+    first_boot_inputs(p, container)?;
     chart_config(p, objects, objects[at], container)
 }
 
@@ -149,6 +174,15 @@ fn wiring(p: &Profile, sts: &Value, container: &Value) -> Result<(), Error> {
             "the OpenBao container mounts {cm} at {dir} but does not pass {file} to `bao server`. Set server.extraArgs: \"-config={file}\" in values.yaml"
         )));
     }
+    if p.self_init.is_some() {
+        let guard = first_pod_only(dir.trim_end_matches('/'));
+        if !command.iter().any(|arg| arg.contains(guard.trim_start())) {
+            return Err(Error::Input(format!(
+                "the profile self-initialises, but the OpenBao container does not load {dir}/{SELF_INIT_FILE} on its first pod only. Set server.extraArgs: '{}' in values.yaml: every pod loading it would race on empty storage, none would leave the cluster unconfigured",
+                extra_args(p)
+            )));
+        }
+    }
     Ok(())
 }
 
@@ -172,6 +206,55 @@ fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
                 .map_or("/openbao/tls".into(), |d| d.display().to_string());
             return Err(Error::Input(format!(
                 "the listener's TLS file {f} is not under any path mounted into the OpenBao container, so OpenBao would not start. Mount the Secret holding the serving certificate there: server.volumes: [{{name: openbao-tls, secret: {{secretName: SECRET}}}}] and server.volumeMounts: [{{name: openbao-tls, mountPath: {dir}, readOnly: true}}] in values.yaml"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// With self-initialization, what the first boot reads: the seal key under a mounted path, the
+/// admin's secret in the container's environment or under a mounted path.
+fn first_boot_inputs(p: &Profile, container: &Value) -> Result<(), Error> {
+    let mounted = mounts(container);
+    let under_mount = |f: &str| {
+        mounted
+            .iter()
+            .any(|(_, dir)| std::path::Path::new(f).starts_with(dir) && *dir != "/")
+    };
+    let mut files = Vec::new();
+    if let Some(seal) = &p.seal {
+        files.push(("seal.key_file", seal.key_file.as_str()));
+    }
+    let secret = p.self_init.as_ref().and_then(|si| match &si.admin {
+        crate::model::Admin::Userpass { password, .. } => Some(password),
+        crate::model::Admin::Token { id, .. } => Some(id),
+        crate::model::Admin::None => None,
+    });
+    match secret {
+        Some(crate::model::Source::File(f)) => files.push(("the admin's secret file", f.as_str())),
+        Some(crate::model::Source::Env(var)) => {
+            let set = container
+                .get("env")
+                .and_then(Value::as_array)
+                .is_some_and(|env| {
+                    env.iter()
+                        .any(|e| e.get("name").and_then(Value::as_str) == Some(var))
+                });
+            if !set {
+                return Err(Error::Input(format!(
+                    "the profile's first boot reads the admin's secret from ${var}, which the OpenBao container does not set, so self-initialization would fail and leave storage that refuses to unseal. Set in values.yaml: server.extraSecretEnvironmentVars: [{{envName: {var}, secretName: SECRET, secretKey: KEY}}]"
+                )));
+            }
+        }
+        None => {}
+    }
+    for (what, f) in files {
+        if !under_mount(f) {
+            let dir = std::path::Path::new(f)
+                .parent()
+                .map_or("/".into(), |d| d.display().to_string());
+            return Err(Error::Input(format!(
+                "{what} {f} is not under any path mounted into the OpenBao container, so OpenBao could not unseal or initialise. Mount the Secret holding it there: server.volumes: [{{name: NAME, secret: {{secretName: SECRET}}}}] and server.volumeMounts: [{{name: NAME, mountPath: {dir}, readOnly: true}}] in values.yaml"
             )));
         }
     }

@@ -108,8 +108,20 @@ fn pod_configs(objs: &[Value], env: &BTreeMap<&str, &str>) -> Vec<(String, Strin
                 files.insert(file.to_string(), text);
             }
         } else if line.contains("bao server") {
-            for w in &words {
-                if let Some(path) = w.strip_prefix("-config=") {
+            // The chart runs this line with `sh`: let a real shell expand it (extraArgs may
+            // hold `$(...)`), with the pod's environment, and print the arguments it passes.
+            let entry = "/usr/local/bin/docker-entrypoint.sh bao server";
+            assert!(line.contains(entry), "{line}");
+            let out = Command::new("sh")
+                .arg("-ec")
+                .arg(line.replace(entry, "printf '%s\\n'"))
+                .env_clear()
+                .envs(env.iter().map(|(k, v)| (*k, *v)))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{line}: {out:?}");
+            for arg in String::from_utf8(out.stdout).unwrap().lines() {
+                if let Some(path) = arg.strip_prefix("-config=") {
                     let text = files.get(path).unwrap_or_else(|| {
                         panic!("{path} is neither mounted nor copied: {script}")
                     });
@@ -289,4 +301,105 @@ fn the_official_charts_pod_config_boots_real_openbao_and_the_profile_scrapes_it(
     let wait = Duration::from_secs(45);
     prom.wait_value(&plain, "up{job=\"openbao\"}", 1.0, wait);
     prom.wait_value(&plain, "vault_core_active", 1.0, wait);
+}
+
+/// The self-initialising example through the official chart, with the README's values: only
+/// the StatefulSet's first pod loads `self-init.hcl`; every pod gets the seal; the files the
+/// first pod loads boot real OpenBao from empty storage into a configured, unsealed server
+/// (the admin's password from the variable the chart sets from its Secret), with no init and
+/// no unseal; `baogen plan` then finds nothing to change.
+#[test]
+fn the_official_charts_first_pod_alone_self_initialises() {
+    let (Some(helm3), Some(_)) = (common::tool("helm3"), official_chart()) else {
+        return;
+    };
+    let ws = workspace("chart-self-init");
+    let objs = rendered(&helm3, ws.path(), "helm3-self-init.sh");
+    let pod = |name: &'static str| {
+        let env = BTreeMap::from([
+            ("HOSTNAME", name),
+            ("POD_IP", "127.0.0.1"),
+            ("HOST_IP", "127.0.0.1"),
+        ]);
+        pod_configs(&objs, &env)
+    };
+    let first = pod("openbao-0");
+    let paths: Vec<&str> = first.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/tmp/storageconfig.hcl",
+            "/openbao/baogen/baogen.hcl",
+            "/openbao/baogen/self-init.hcl"
+        ]
+    );
+    for other in ["openbao-1", "openbao-2", "openbao-10"] {
+        let paths: Vec<String> = pod(other).into_iter().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            ["/tmp/storageconfig.hcl", "/openbao/baogen/baogen.hcl"],
+            "{other} must not self-initialise"
+        );
+    }
+    assert!(first[1].1.contains("seal \"static\""), "{}", first[1].1);
+
+    let tmp = common::TempDir::new("chart-self-init-run");
+    let tls = make_pki(tmp.path());
+    let seal_dir = tmp.path().join("seal");
+    std::fs::create_dir_all(&seal_dir).unwrap();
+    let key = Command::new("openssl")
+        .args(["rand", "32"])
+        .output()
+        .unwrap();
+    std::fs::write(seal_dir.join("unseal.key"), key.stdout).unwrap();
+    let base = harness::free_block(3);
+    let (api, cluster, metrics) = (base, base + 1, base + 2);
+    let ports = BTreeMap::from([(8200, api), (8201, cluster), (8202, metrics)]);
+    let data = tmp.path().join("raft");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut files = Vec::new();
+    for (i, (path, text)) in first.iter().enumerate() {
+        let f = tmp.path().join(format!(
+            "{i}-{}",
+            Path::new(path).file_name().unwrap().to_string_lossy()
+        ));
+        let text = to_loopback(text, &ports, &tls, &data)
+            .replace("/openbao/seal/", &format!("{}/", seal_dir.display()));
+        std::fs::write(&f, text).unwrap();
+        files.push(f);
+    }
+    let addrs = tmp.path().join("addresses.hcl");
+    std::fs::write(&addrs, format!("api_addr = \"https://127.0.0.1:{api}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\n")).unwrap();
+    files.push(addrs);
+    let password = "from-the-chart-secret";
+    let http = Http::new(Some(&tls.join("ca.crt")));
+    let api_url = format!("https://127.0.0.1:{api}");
+    let mut bao = Bao::start_with_env(
+        "bao-chart-self-init",
+        tmp.path(),
+        &files,
+        api_url.clone(),
+        &[("BAO_INITIAL_ADMIN_PASSWORD", password)],
+    );
+    bao.wait_health(&http, 200);
+    bao.proc.assert_no_unknown_fields();
+    let (status, v) = http.api(
+        "POST",
+        &format!("{api_url}/v1/auth/userpass/login/admin"),
+        None,
+        &json!({ "password": password }),
+    );
+    assert_eq!(status, 200, "{v}");
+    let token_file = tmp.path().join("token");
+    std::fs::write(&token_file, v["auth"]["client_token"].as_str().unwrap()).unwrap();
+    let out = common::baogen()
+        .arg("plan")
+        .arg(ws.path().join("profiles/examples/self-init.toml"))
+        .args(["--addr", &api_url, "--token-file"])
+        .arg(&token_file)
+        .arg("--ca-cert")
+        .arg(tls.join("ca.crt"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
 }

@@ -598,3 +598,55 @@ fn bad_input_is_an_error_with_nothing_on_stdout() {
         assert!(!err.contains("panicked"), "{err}");
     }
 }
+
+/// A self-initialising profile refuses the chart's render until values.yaml gives the first
+/// pod alone the stanzas and every pod what the first boot reads; each refusal names the key.
+#[test]
+fn a_self_initialising_profile_needs_the_first_pod_wiring_the_seal_and_the_admin_secret() {
+    let (Some(helm), Some(chart)) = (common::tool("helm3"), official_chart()) else {
+        return;
+    };
+    let ws = workspace("helm-self-init");
+    let good = std::fs::read_to_string(ws.path().join("openbao-values-self-init.yaml")).unwrap();
+    let render = |overlay: &str| {
+        std::fs::write(ws.path().join("overlay.yaml"), overlay).unwrap();
+        let mut cmd = Command::new(&helm);
+        cmd.args(["template", "openbao"]).arg(&chart).args([
+            "--namespace",
+            "openbao",
+            "--values",
+            "openbao-values.yaml",
+            "--values",
+            "overlay.yaml",
+            "--post-renderer",
+            env!("CARGO_BIN_EXE_baogen"),
+            "--post-renderer-args",
+            "helm-post-render",
+            "--post-renderer-args",
+            "profiles/examples/self-init.toml",
+        ]);
+        cmd.current_dir(ws.path());
+        helm_env(&mut cmd, ws.path());
+        cmd.output().unwrap()
+    };
+    assert_ok(&render(&good), "the README's self-init values");
+    let every_pod = good.replace(
+        r#"$([ "${HOSTNAME##*-}" = 0 ] && echo -config=/openbao/baogen/self-init.hcl)"#,
+        "-config=/openbao/baogen/self-init.hcl",
+    );
+    let no_secret = good.replace(
+        "envName: BAO_INITIAL_ADMIN_PASSWORD",
+        "envName: SOMETHING_ELSE",
+    );
+    let no_seal = good.replace("mountPath: /openbao/seal", "mountPath: /openbao/elsewhere");
+    for (overlay, says) in [
+        ("server: {}\n", "on its first pod only"),
+        (every_pod.as_str(), "on its first pod only"),
+        (no_secret.as_str(), "$BAO_INITIAL_ADMIN_PASSWORD"),
+        (no_seal.as_str(), "seal.key_file /openbao/seal/unseal.key"),
+    ] {
+        let out = render(overlay);
+        assert_failed(&out, "a self-init wiring mistake");
+        assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
+    }
+}

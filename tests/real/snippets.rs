@@ -80,12 +80,14 @@ fn exit_codes_data_on_stdout_diagnostics_on_stderr() {
 }
 
 /// The README snippets the tests run, as (file under integrations/examples, fence language).
-const SNIPPETS: [(&str, &str); 13] = [
+const SNIPPETS: [(&str, &str); 15] = [
     ("pre-commit-config.yaml", "yaml"),
     ("pre-commit-config-remote.yaml", "yaml"),
     ("openbao-values.yaml", "yaml"),
     ("helm3.sh", "sh"),
     ("helm4.sh", "sh"),
+    ("openbao-values-self-init.yaml", "yaml"),
+    ("helm3-self-init.sh", "sh"),
     ("kpt/openbao-pkg/Kptfile", "yaml"),
     ("kpt/openbao-pkg/baogen.yaml", "yaml"),
     ("kpt/render.sh", "sh"),

@@ -21,9 +21,17 @@ pub(crate) fn workspace(tag: &str) -> TempDir {
     )
     .unwrap();
     std::os::unix::fs::symlink(root.join("integrations"), dir.path().join("integrations")).unwrap();
+    for values in ["openbao-values.yaml", "openbao-values-self-init.yaml"] {
+        std::fs::copy(
+            root.join("integrations/examples").join(values),
+            dir.path().join(values),
+        )
+        .unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join("profiles/examples")).unwrap();
     std::fs::copy(
-        root.join("integrations/examples/openbao-values.yaml"),
-        dir.path().join("openbao-values.yaml"),
+        root.join("profiles/examples/self-init.toml"),
+        dir.path().join("profiles/examples/self-init.toml"),
     )
     .unwrap();
     if let Some(chart) = official_chart() {
