@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use k8s_openapi::api::core::v1::{ConfigMap, Service, ServicePort, ServiceSpec};
 use k8s_openapi::api::networking::v1::{
     NetworkPolicy, NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort,
     NetworkPolicySpec,
@@ -174,18 +174,50 @@ struct PatchTarget {
     name: String,
 }
 
+/// The key of baogen's server configuration in its ConfigMap.
+pub const CONFIG_FILE: &str = "baogen.hcl";
+/// The key of the self-initialization stanzas, for the StatefulSet's first pod only.
+pub const SELF_INIT_FILE: &str = "self-init.hcl";
+/// Where the OpenBao container mounts that ConfigMap.
+pub const CONFIG_DIR: &str = "/openbao/baogen";
+const CONFIG_VOLUME: &str = "baogen-config";
+
+/// The ConfigMap that carries baogen's server configuration into the OpenBao pods.
+pub fn config_map_name(p: &Profile) -> String {
+    format!("{}-baogen-config", p.openbao.statefulset)
+}
+
+/// baogen's server configuration (and self-init stanzas) as the pods load it: the same object
+/// for the Helm post-renderer, the kustomize Component and the KRM function.
+pub fn server_config_map(p: &Profile, self_init: Option<&str>) -> ConfigMap {
+    let mut data = BTreeMap::from([(CONFIG_FILE.to_string(), crate::emit::hcl::server(p))]);
+    if let Some(text) = self_init {
+        data.insert(SELF_INIT_FILE.to_string(), text.to_string());
+    }
+    ConfigMap {
+        metadata: meta(p, &config_map_name(p), common_labels(p)),
+        data: Some(data),
+        ..Default::default()
+    }
+}
+
 /// Strategic-merge patch giving the OpenBao container the Downward API env that service
-/// registration reads instead of `namespace`/`pod_name` in the stanza.
+/// registration reads instead of `namespace`/`pod_name` in the stanza, and baogen's
+/// ConfigMap at `CONFIG_DIR` (the container's command passes its files with `-config`).
 pub fn statefulset_patch(p: &Profile) -> serde_json::Value {
     let env = |name: &str, field: &str| serde_json::json!({"name": name, "valueFrom": {"fieldRef": {"fieldPath": field}}});
     serde_json::json!({
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
         "metadata": {"name": p.openbao.statefulset, "namespace": p.openbao.namespace},
-        "spec": {"template": {"spec": {"containers": [{
-            "name": p.openbao.container,
-            "env": [env("BAO_K8S_NAMESPACE", "metadata.namespace"), env("BAO_K8S_POD_NAME", "metadata.name")],
-        }]}}},
+        "spec": {"template": {"spec": {
+            "containers": [{
+                "name": p.openbao.container,
+                "env": [env("BAO_K8S_NAMESPACE", "metadata.namespace"), env("BAO_K8S_POD_NAME", "metadata.name")],
+                "volumeMounts": [{"name": CONFIG_VOLUME, "mountPath": CONFIG_DIR, "readOnly": true}],
+            }],
+            "volumes": [{"name": CONFIG_VOLUME, "configMap": {"name": config_map_name(p)}}],
+        }}},
     })
 }
 

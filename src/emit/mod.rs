@@ -58,6 +58,10 @@ pub fn render(p: &Profile) -> Artifacts {
             out.add("openbao/self-init.hcl", format!("{hash}{text}"));
         }
     }
+    if p.kind != Kind::Demo {
+        let config = kube::server_config_map(p, self_init.as_deref());
+        kube::add_object(p, &mut out, "server-config.yaml", &config);
+    }
 
     let rules = alerts::rules(p);
     out.add(

@@ -13,41 +13,12 @@
 //! files are mounted, and the chart's own config declares no listener, telemetry or service
 //! registration that clashes with baogen's. Each refusal names the key that fixes it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{Error, Identity};
 use crate::model::Profile;
 
-/// The key of baogen's configuration file in its ConfigMap.
-pub(super) const CONFIG_FILE: &str = "baogen.hcl";
-/// The key of the self-initialization stanzas, loaded by the StatefulSet's first pod only.
-pub(super) const SELF_INIT_FILE: &str = "self-init.hcl";
-/// Where the README's values.yaml mounts it.
-pub(super) const CONFIG_DIR: &str = "/openbao/baogen";
-
-/// The ConfigMap that carries baogen's server configuration into the OpenBao pods.
-pub(super) fn config_map_name(p: &Profile) -> String {
-    format!("{}-baogen-config", p.openbao.statefulset)
-}
-
-pub(super) fn config_map(p: &Profile) -> Value {
-    let art = crate::emit::render(p);
-    let mut data = serde_json::Map::new();
-    data.insert(CONFIG_FILE.into(), json!(crate::emit::hcl::server(p)));
-    if let Some(text) = art.files.get("openbao/self-init.hcl") {
-        data.insert(SELF_INIT_FILE.into(), json!(text));
-    }
-    json!({
-        "apiVersion": "v1",
-        "kind": "ConfigMap",
-        "metadata": {
-            "name": config_map_name(p),
-            "namespace": p.openbao.namespace,
-            "labels": {"app.kubernetes.io/managed-by": "baogen"},
-        },
-        "data": data,
-    })
-}
+use crate::emit::kube::{config_map_name, CONFIG_DIR, CONFIG_FILE, SELF_INIT_FILE};
 
 /// `server.extraArgs`: baogen's file for every pod and, with self-initialization, its stanzas
 /// for the first pod only (two pods racing self-init on empty storage is a known OpenBao

@@ -29,9 +29,8 @@ pub fn post_render(profile: &Path, input: &str) -> Result<Output, Error> {
             "no manifests on stdin: `baogen helm-post-render` reads the manifests Helm pipes to a post-renderer (helm template|install --post-renderer ...)".into(),
         ));
     }
+    // baogen's objects, its server configuration's ConfigMap among them (see `chart`).
     let mut added = crate::emit::render(&p).object_values();
-    // baogen's server configuration, for the pods to load (see `chart`).
-    added.insert(0, super::chart::config_map(&p));
     super::refuse_duplicates(
         docs.iter().map(|d| &d.value),
         &added,

@@ -225,6 +225,8 @@ fn stdout_mode_prints_every_kubernetes_object_as_one_stream() {
             "ServiceMonitor",
             "Role",
             "RoleBinding",
+            // baogen's server configuration, for the pods to load.
+            "ConfigMap",
             "PrometheusRule"
         ]
     );

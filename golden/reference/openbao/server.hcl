@@ -27,4 +27,9 @@ listener "tcp" {
   }
 }
 
+seal "static" {
+  current_key_id = "seal-1"
+  current_key = "file:///openbao/seal/unseal.key"
+}
+
 service_registration "kubernetes" {}
