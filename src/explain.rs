@@ -52,9 +52,107 @@ pub fn explain(p: &Profile) -> String {
         Kind::AllNode => d("The headless Service publishes not-ready addresses and the PodMonitor scrapes every pod, so sealed and standby nodes are visible.".into()),
         Kind::Demo => d("Not for production or shared environments: no authentication, no TLS verification by a cluster CA.".into()),
     }
+    if let Some(r) = &s.token_role {
+        d(format!(
+            "Scrape tokens are minted from token role {} (bao token create -role={}): orphan, so revoking the operator's token leaves them alive; periodic ({}), so they live as long as they are renewed within it; limited to policy {}{}.",
+            r.name,
+            r.name,
+            r.period,
+            s.policy_name,
+            if r.bound_cidrs.is_empty() {
+                String::new()
+            } else {
+                format!(" and usable only from {}", r.bound_cidrs.join(", "))
+            }
+        ));
+        match &r.renewal {
+            Some(n) => d(format!(
+                "CronJob {}/{} renews the token from the Secret Prometheus reads on schedule \"{}\" (at least four times per period) through {}, with no Kubernetes API access; OpenBaoScrapeTokenRenewalStale fires after {}s without a successful run.",
+                p.prometheus.namespace,
+                crate::emit::token::renewal_name(p),
+                n.schedule,
+                n.address,
+                n.alert_after_secs
+            )),
+            None => d(format!(
+                "Nothing renews the scrape token: renew it within {} (bao token renew) or scraping stops with 403 when it expires; [scrape.renewal] emits a CronJob that does.",
+                r.period
+            )),
+        }
+    }
+    if let Some(seal) = &p.seal {
+        d(format!(
+            "Auto-unseal with the static seal: every node reads the key from {} (id {}) and unseals itself on start; whoever can read that file can decrypt the storage. The key itself is never in the output.",
+            seal.key_file, seal.key_id
+        ));
+    }
+    if let Some(si) = &p.self_init {
+        out.push_str(&first_boot(p, si));
+    }
     if let Some(e) = &p.engine {
         out.push_str(&engine(p, e));
     }
+    out
+}
+
+/// Self-initialization: what the first boot does, on which node, and what a failure means.
+fn first_boot(p: &Profile, si: &crate::model::SelfInit) -> String {
+    use crate::model::{Admin, Source};
+    let mut out = String::from("\nSelf-initialization (first start on empty storage only):\n");
+    let mut d = |s: String| {
+        out.push_str(&format!("- {s}\n"));
+    };
+    let node = match &p.demo {
+        Some(demo) => format!(
+            "Only {} runs it; the other nodes join it through retry_join and unseal with the same key (two nodes racing self-init on empty storage is a known OpenBao issue).",
+            demo.nodes.first().map_or("the first node", |n| n.name.as_str())
+        ),
+        None => format!(
+            "Only pod {}-0 runs it: the ConfigMap's self-init.hcl is passed with -config on the StatefulSet's first pod alone (server.extraArgs); the others join it (two pods racing self-init on empty storage is a known OpenBao issue).",
+            p.openbao.statefulset
+        ),
+    };
+    d(node);
+    let source = |s: &Source| match s {
+        Source::Env(v) => {
+            format!("the environment variable {v}, which must be set on the first start")
+        }
+        Source::File(f) => format!("the file {f}, which must exist on the first start"),
+    };
+    match &si.admin {
+        Admin::Userpass { username, password, policy } => d(format!(
+            "The way in: userpass user {username} with policy {policy} (every capability), its password read from {}. The root token is revoked and no recovery keys exist, so keep that password.",
+            source(password)
+        )),
+        Admin::Token { id, policy } => d(format!(
+            "The way in: a token with policy {policy} (every capability, periodic 768h), its id read from {}. The root token is revoked and no recovery keys exist, so keep that id.",
+            source(id)
+        )),
+        Admin::None => d("No way in, on purpose: the root token is revoked, no recovery keys exist and nobody can log in; only storage can be wiped.".into()),
+    }
+    let mut what = Vec::new();
+    if p.scrape.uses_token() {
+        what.push(format!("metrics policy {}", p.scrape.policy_name));
+    }
+    if let Some(r) = &p.scrape.token_role {
+        what.push(format!("token role {}", r.name));
+    }
+    if let Some(e) = &p.engine {
+        what.push(format!(
+            "the {} engine at {}/, its config, {} role(s) and their consumer policies",
+            "Kubernetes secrets",
+            e.mount,
+            e.roles.len()
+        ));
+    }
+    if !what.is_empty() {
+        d(format!(
+            "It writes exactly what `baogen apply` writes: {}.",
+            what.join(", ")
+        ));
+    }
+    d("If a request fails, the server exits and every later start refuses to unseal until its storage is wiped; baogen has checked every request as it checks `apply`'s, and the tests boot the real server with them.".into());
+    d("Later starts skip it; change the configuration afterwards with `baogen plan` and `baogen apply`.".into());
     out
 }
 

@@ -147,6 +147,7 @@ codes! {
     OpenBaoName = "BG1010", "not a valid OpenBao policy, role, user or key id";
     DemoInitFile = "BG1011", "a demo file the stack generates outside the seal key's directory";
     RenewalAddress = "BG1012", "scrape.renewal.address is not an https URL";
+    SelfInitTemplate = "BG1013", "a value self-initialization cannot carry: '${' or '%{' in the server's HCL";
 }
 
 impl Code {

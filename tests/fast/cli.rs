@@ -905,3 +905,32 @@ fn explain_lists_the_engine_roles_and_exactly_the_rbac_openbao_receives() {
         "{confined}"
     );
 }
+
+/// `explain` says what self-initialization does, which node does it and what a failure means.
+#[test]
+fn explain_describes_the_first_boot() {
+    let out = run_baogen(&["explain", "profiles/examples/self-init.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    for part in [
+        "Only pod openbao-0 runs it",
+        "userpass user admin with policy baogen-admin",
+        "BAO_INITIAL_ADMIN_PASSWORD",
+        "token role openbao-metrics",
+        "2 role(s)",
+        "refuses to unseal until its storage is wiped",
+        "CronJob monitoring/openbao-scrape-token-renewal",
+        "Auto-unseal with the static seal",
+    ] {
+        assert!(said.contains(part), "explain must say {part:?}:\n{said}");
+    }
+    let demo = text(&run_baogen(&["explain", "profiles/demo.toml"]).stdout);
+    assert!(demo.contains("Only openbao-node0 runs it"), "{demo}");
+    assert!(demo.contains("/openbao/init/admin-password"), "{demo}");
+    let active = text(&run_baogen(&["explain", "profiles/active.toml"]).stdout);
+    assert!(
+        active.contains("Nothing renews the scrape token"),
+        "{active}"
+    );
+    assert!(!active.contains("Self-initialization"), "{active}");
+}

@@ -44,6 +44,8 @@ fn check_package(pkg: &Path) {
         [
             "ci/role-openbao-kubernetes-secrets-openbao.yaml",
             "ci/rolebinding-openbao-kubernetes-secrets-openbao.yaml",
+            // baogen's server configuration, for the pods to load.
+            "openbao/configmap-openbao-baogen-config.yaml",
             "openbao/prometheusrule-openbao-metrics-alerts.yaml",
             "openbao/role-openbao-service-registration.yaml",
             "openbao/rolebinding-openbao-service-registration.yaml",
@@ -136,6 +138,7 @@ fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
         assert_eq!(
             kinds,
             [
+                "ConfigMap/openbao-baogen-config",
                 "PrometheusRule/openbao-metrics-alerts",
                 "Role/openbao-service-registration",
                 "RoleBinding/openbao-service-registration",

@@ -29,7 +29,9 @@ fn makefile_snippet_renders_and_checks() {
     let out = run("manifests.yaml");
     assert_ok(&out, "make manifests.yaml");
     let manifests = std::fs::read_to_string(ws.path().join("manifests.yaml")).unwrap();
-    assert_eq!(objects(&manifests).len(), 5);
+    // Service, ServiceMonitor, the registration Role and RoleBinding, the server config's
+    // ConfigMap, the PrometheusRule.
+    assert_eq!(objects(&manifests).len(), 6);
 
     // check: exit 1 on drift (nothing rendered yet), 0 once rendered.
     let out = run("check");

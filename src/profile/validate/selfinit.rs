@@ -62,6 +62,24 @@ pub(super) fn self_init(
             model::Admin::None
         }
     };
+    // OpenBao reads self-init from HCL 1, which has no `$${` escape: a value holding a template
+    // sequence would reach the server changed (or not parse), so it cannot be sent this way.
+    let annotations = raw
+        .kubernetes_secrets
+        .iter()
+        .flat_map(|k| &k.roles)
+        .flat_map(|r| r.extra_annotations.iter().flatten())
+        .map(|(_, v)| v);
+    for v in annotations {
+        if v.get().contains("${") || v.get().contains("%{") {
+            cx.error(
+                Code::SelfInitTemplate,
+                Some(v.span()),
+                "this value holds '${' or '%{', which the server's HCL would not carry through self-initialization unchanged",
+                "drop the sequence from the value, or write the role with `baogen apply` instead of [self_init]",
+            );
+        }
+    }
     if let (Some(demo), Some(seal)) = (&raw.demo, seal) {
         demo_files(cx, demo, si.get(), seal);
     }

@@ -8,6 +8,7 @@ mod active;
 mod all_node;
 mod demo;
 mod env;
+mod scrape_token;
 mod self_init;
 
 use std::time::Instant;
@@ -24,11 +25,12 @@ fn every_shipped_profile_end_to_end() {
         }
     }
     let start = Instant::now();
-    let scenarios: [(&str, fn()); 4] = [
+    let scenarios: [(&str, fn()); 5] = [
         ("active", active::scenario_active),
         ("all-node", all_node::scenario_all_node),
         ("demo", demo::scenario_demo),
         ("self-init", self_init::scenario_self_init),
+        ("scrape-token", scrape_token::scenario_scrape_token),
     ];
     // E2E_ONLY=demo runs one scenario while working on it.
     let only = std::env::var("E2E_ONLY").ok();
