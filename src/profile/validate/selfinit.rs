@@ -86,6 +86,9 @@ pub(super) fn self_init(
     model::SelfInit { admin }
 }
 
+/// An optional key of `[self_init.admin]` and its name.
+type Keyed<'a> = (&'a Option<Sp<String>>, &'static str);
+
 fn admin(cx: &mut Ctx<'_>, a: &raw::Admin) -> model::Admin {
     let method = *a.method.get();
     let policy = match &a.policy {
@@ -95,27 +98,20 @@ fn admin(cx: &mut Ctx<'_>, a: &raw::Admin) -> model::Admin {
         }
         None => "baogen-admin".into(),
     };
-    let (own, other): (
-        Vec<(&Option<Sp<String>>, &str)>,
-        Vec<(&Option<Sp<String>>, &str)>,
-    ) = {
-        let pw = [
-            (&a.password_env, "password_env"),
-            (&a.password_file, "password_file"),
-        ];
-        let tok = [
-            (&a.token_id_env, "token_id_env"),
-            (&a.token_id_file, "token_id_file"),
-        ];
-        let user = [(&a.username, "username")];
-        match method {
-            raw::AdminMethod::Userpass => (pw.to_vec(), tok.iter().copied().collect()),
-            raw::AdminMethod::Token => (tok.to_vec(), pw.iter().chain(&user).copied().collect()),
-            raw::AdminMethod::None => (
-                Vec::new(),
-                pw.iter().chain(&tok).chain(&user).copied().collect(),
-            ),
-        }
+    // The keys that give this method its secret, and the keys of the other methods.
+    let pw: [Keyed<'_>; 2] = [
+        (&a.password_env, "password_env"),
+        (&a.password_file, "password_file"),
+    ];
+    let tok: [Keyed<'_>; 2] = [
+        (&a.token_id_env, "token_id_env"),
+        (&a.token_id_file, "token_id_file"),
+    ];
+    let user: [Keyed<'_>; 1] = [(&a.username, "username")];
+    let (own, other): (Vec<Keyed<'_>>, Vec<Keyed<'_>>) = match method {
+        raw::AdminMethod::Userpass => (pw.to_vec(), tok.to_vec()),
+        raw::AdminMethod::Token => (tok.to_vec(), [&pw[..], &user].concat()),
+        raw::AdminMethod::None => (Vec::new(), [&pw[..], &tok, &user].concat()),
     };
     let name = match method {
         raw::AdminMethod::Userpass => "userpass",
