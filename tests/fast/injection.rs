@@ -82,11 +82,25 @@ const FIELDS: &[(&str, &[&str])] = &[
             "stage",
         ],
     ),
+    ("selfinit", &["seal", "key_file"]),
+    ("selfinit", &["seal", "key_id"]),
+    ("selfinit", &["self_init", "admin", "username"]),
+    ("selfinit", &["self_init", "admin", "password_env"]),
+    ("selfinit", &["self_init", "admin", "policy"]),
+    ("selfinit", &["scrape", "token_role"]),
+    ("selfinit", &["scrape", "token_period"]),
+    ("selfinit", &["scrape", "token_bound_cidrs", "0"]),
+    ("selfinit", &["scrape", "renewal", "image"]),
+    ("selfinit", &["scrape", "renewal", "address"]),
+    (
+        "selfinit",
+        &["kubernetes_secrets", "roles", "1", "extra_labels", "team"],
+    ),
 ];
 
 /// Where a fuzzed profile of this kind lives (the engine example reads its CA file next to it).
 fn profile_dir(profile: &str) -> &'static str {
-    if profile == "engine" {
+    if profile == "engine" || profile == "selfinit" {
         "profiles/examples"
     } else {
         "profiles"
@@ -96,6 +110,7 @@ fn profile_dir(profile: &str) -> &'static str {
 fn base(profile: &str) -> toml::Table {
     let file = match profile {
         "engine" => "profiles/examples/engine-reference.toml".to_string(),
+        "selfinit" => "profiles/examples/self-init.toml".to_string(),
         p => format!("profiles/{p}.toml"),
     };
     let text = std::fs::read_to_string(file).unwrap();
@@ -184,6 +199,33 @@ fn base(profile: &str) -> toml::Table {
             &mut t,
             &["kubernetes_secrets", "roles", "1", "kubernetes_role_name"],
             "obao-k8s-role",
+        );
+    }
+    if profile == "selfinit" {
+        set(&mut t, &["seal", "key_file"], "/openbao/seal/obao.key");
+        set(&mut t, &["seal", "key_id"], "obao-key-id");
+        set(&mut t, &["self_init", "admin", "username"], "obao-admin");
+        set(
+            &mut t,
+            &["self_init", "admin", "password_env"],
+            "OBAO_PASSWORD",
+        );
+        set(
+            &mut t,
+            &["self_init", "admin", "policy"],
+            "obao-admin-policy",
+        );
+        set(&mut t, &["scrape", "token_role"], "obao-token-role");
+        set(&mut t, &["scrape", "renewal", "image"], "obao/bao:1");
+        set(
+            &mut t,
+            &["scrape", "renewal", "address"],
+            "https://obao-api.example:8200",
+        );
+        set(
+            &mut t,
+            &["kubernetes_secrets", "roles", "1", "extra_labels", "team"],
+            "obao-team",
         );
     }
     if profile == "demo" {
