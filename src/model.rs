@@ -261,6 +261,15 @@ impl Admin {
             Admin::None => None,
         }
     }
+
+    /// Where the first boot reads the admin's password or token id.
+    pub fn secret(&self) -> Option<&Source> {
+        match self {
+            Admin::Userpass { password, .. } => Some(password),
+            Admin::Token { id, .. } => Some(id),
+            Admin::None => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

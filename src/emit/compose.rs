@@ -27,11 +27,7 @@ pub(super) fn init_script(p: &Profile) -> Option<String> {
         "umask 077; [ -s {k} ] || head -c 32 /dev/urandom > {k}",
         k = sh_quote(&seal.key_file)
     );
-    let secret = p.self_init.as_ref().and_then(|si| match &si.admin {
-        crate::model::Admin::Userpass { password, .. } => Some(password),
-        crate::model::Admin::Token { id, .. } => Some(id),
-        crate::model::Admin::None => None,
-    });
+    let secret = p.self_init.as_ref().and_then(|si| si.admin.secret());
     if let Some(Source::File(f)) = secret {
         script.push_str(&format!(
             "; [ -s {f} ] || tr -dc A-Za-z0-9 < /dev/urandom | head -c 32 > {f}",

@@ -196,11 +196,7 @@ fn first_boot_inputs(p: &Profile, container: &Value) -> Result<(), Error> {
     if let Some(seal) = &p.seal {
         files.push(("seal.key_file", seal.key_file.as_str()));
     }
-    let secret = p.self_init.as_ref().and_then(|si| match &si.admin {
-        crate::model::Admin::Userpass { password, .. } => Some(password),
-        crate::model::Admin::Token { id, .. } => Some(id),
-        crate::model::Admin::None => None,
-    });
+    let secret = p.self_init.as_ref().and_then(|si| si.admin.secret());
     match secret {
         Some(crate::model::Source::File(f)) => files.push(("the admin's secret file", f.as_str())),
         Some(crate::model::Source::Env(var)) => {

@@ -177,6 +177,28 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// A container image reference, or `default`.
+    pub(super) fn image(
+        &mut self,
+        value: &Option<Sp<String>>,
+        what: &str,
+        default: String,
+    ) -> String {
+        match value {
+            Some(i) => {
+                self.check(
+                    Code::Image,
+                    i,
+                    what,
+                    rules::image,
+                    "e.g. quay.io/openbao/openbao:2.7.2",
+                );
+                i.get().clone()
+            }
+            None => default,
+        }
+    }
+
     pub(super) fn address(&mut self, value: &Sp<String>, what: &str) -> Option<model::Address> {
         self.check(
             Code::Address,

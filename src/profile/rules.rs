@@ -244,6 +244,16 @@ pub(crate) fn host(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// A container image reference: no whitespace or control characters (the registry decides
+/// the rest).
+pub(crate) fn image(s: &str) -> Result<(), String> {
+    if !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        Ok(())
+    } else {
+        Err("is not an image reference".to_string())
+    }
+}
+
 /// A file path inside a container or on the Prometheus host.
 pub(crate) fn file_path(s: &str) -> Result<(), String> {
     if s.is_empty() {

@@ -134,6 +134,36 @@ fn pod_configs(objs: &[Value], env: &BTreeMap<&str, &str>) -> Vec<(String, Strin
     configs
 }
 
+/// A pod's config files, pointed at this machine (`to_loopback`, then `rewrite`) and written to
+/// `dir` in load order, plus the addresses the chart passes as BAO_API_ADDR and
+/// BAO_CLUSTER_ADDR; returns them with the API and metrics ports.
+fn pod_files(
+    dir: &Path,
+    configs: &[(String, String)],
+    tls: &Path,
+    rewrite: impl Fn(String) -> String,
+) -> (Vec<std::path::PathBuf>, u16, u16) {
+    let base = harness::free_block(3);
+    let (api, cluster, metrics) = (base, base + 1, base + 2);
+    let ports = BTreeMap::from([(8200, api), (8201, cluster), (8202, metrics)]);
+    let data = dir.join("raft");
+    std::fs::create_dir_all(&data).unwrap();
+    let mut files = Vec::new();
+    for (i, (path, text)) in configs.iter().enumerate() {
+        let f = dir.join(format!(
+            "{i}-{}",
+            Path::new(path).file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&f, rewrite(to_loopback(text, &ports, tls, &data))).unwrap();
+        files.push(f);
+    }
+    // Test only: the addresses the chart passes as BAO_API_ADDR and BAO_CLUSTER_ADDR.
+    let addrs = dir.join("addresses.hcl");
+    std::fs::write(&addrs, format!("api_addr = \"https://127.0.0.1:{api}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\n")).unwrap();
+    files.push(addrs);
+    (files, api, metrics)
+}
+
 /// A loaded config file pointed at this machine, each change named: the listeners on loopback
 /// ports, the TLS files at the test CA's, storage in a temporary directory with quick
 /// elections; without `service_registration "kubernetes"` and raft `retry_join` (both need the
@@ -208,24 +238,7 @@ fn the_official_charts_pod_config_boots_real_openbao_and_the_profile_scrapes_it(
 
     let tmp = common::TempDir::new("chart-boot-run");
     let tls = make_pki(tmp.path());
-    let base = harness::free_block(3);
-    let (api, cluster, metrics) = (base, base + 1, base + 2);
-    let ports = BTreeMap::from([(8200, api), (8201, cluster), (8202, metrics)]);
-    let data = tmp.path().join("raft");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut files = Vec::new();
-    for (i, (path, text)) in configs.iter().enumerate() {
-        let f = tmp.path().join(format!(
-            "{i}-{}",
-            Path::new(path).file_name().unwrap().to_string_lossy()
-        ));
-        std::fs::write(&f, to_loopback(text, &ports, &tls, &data)).unwrap();
-        files.push(f);
-    }
-    // Test only: the addresses the chart passes as BAO_API_ADDR and BAO_CLUSTER_ADDR.
-    let addrs = tmp.path().join("addresses.hcl");
-    std::fs::write(&addrs, format!("api_addr = \"https://127.0.0.1:{api}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\n")).unwrap();
-    files.push(addrs);
+    let (files, api, metrics) = pod_files(tmp.path(), &configs, &tls, |text| text);
     eprintln!("NOTE: service_registration \"kubernetes\" and raft retry_join were left out: they need a Kubernetes cluster");
 
     let http = Http::new(Some(&tls.join("ca.crt")));
@@ -352,25 +365,10 @@ fn the_official_charts_first_pod_alone_self_initialises() {
         .output()
         .unwrap();
     std::fs::write(seal_dir.join("unseal.key"), key.stdout).unwrap();
-    let base = harness::free_block(3);
-    let (api, cluster, metrics) = (base, base + 1, base + 2);
-    let ports = BTreeMap::from([(8200, api), (8201, cluster), (8202, metrics)]);
-    let data = tmp.path().join("raft");
-    std::fs::create_dir_all(&data).unwrap();
-    let mut files = Vec::new();
-    for (i, (path, text)) in first.iter().enumerate() {
-        let f = tmp.path().join(format!(
-            "{i}-{}",
-            Path::new(path).file_name().unwrap().to_string_lossy()
-        ));
-        let text = to_loopback(text, &ports, &tls, &data)
-            .replace("/openbao/seal/", &format!("{}/", seal_dir.display()));
-        std::fs::write(&f, text).unwrap();
-        files.push(f);
-    }
-    let addrs = tmp.path().join("addresses.hcl");
-    std::fs::write(&addrs, format!("api_addr = \"https://127.0.0.1:{api}\"\ncluster_addr = \"https://127.0.0.1:{cluster}\"\n")).unwrap();
-    files.push(addrs);
+    let seal = format!("{}/", seal_dir.display());
+    let (files, api, _) = pod_files(tmp.path(), &first, &tls, |text| {
+        text.replace("/openbao/seal/", &seal)
+    });
     let password = "from-the-chart-secret";
     let http = Http::new(Some(&tls.join("ca.crt")));
     let api_url = format!("https://127.0.0.1:{api}");

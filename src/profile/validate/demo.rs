@@ -16,33 +16,12 @@ pub(super) fn demo_section(
     api: &model::ApiListener,
     metrics: Option<&model::MetricsListener>,
 ) -> model::Demo {
-    let image = |cx: &mut Ctx<'_>, v: &Option<Sp<String>>, what: &str, default: String| match v {
-        Some(i) => {
-            cx.check(
-                Code::Image,
-                i,
-                what,
-                |s| {
-                    if !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                        Ok(())
-                    } else {
-                        Err("is not an image reference".to_string())
-                    }
-                },
-                "e.g. quay.io/openbao/openbao:2.7.2",
-            );
-            i.get().clone()
-        }
-        None => default,
-    };
-    let openbao_image = image(
-        cx,
+    let openbao_image = cx.image(
         &raw.openbao_image,
         "demo.openbao_image",
         format!("quay.io/openbao/openbao:{version}"),
     );
-    let prometheus_image = image(
-        cx,
+    let prometheus_image = cx.image(
         &raw.prometheus_image,
         "demo.prometheus_image",
         "prom/prometheus:v2.53.2".into(),

@@ -108,25 +108,11 @@ fn renewal(
     c: &Context<'_>,
     period_secs: u64,
 ) -> model::Renewal {
-    let image = match &r.image {
-        Some(i) => {
-            cx.check(
-                Code::Image,
-                i,
-                "scrape.renewal.image",
-                |s| {
-                    if !s.is_empty() && !s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                        Ok(())
-                    } else {
-                        Err("is not an image reference".to_string())
-                    }
-                },
-                "an image with the bao CLI, e.g. quay.io/openbao/openbao:2.7.2",
-            );
-            i.get().clone()
-        }
-        None => format!("quay.io/openbao/openbao:{}", c.version),
-    };
+    let image = cx.image(
+        &r.image,
+        "scrape.renewal.image",
+        format!("quay.io/openbao/openbao:{}", c.version),
+    );
     let address = match &r.address {
         Some(a) => {
             cx.check(

@@ -201,15 +201,3 @@ pub(super) fn scenario_demo() {
         b.proc.assert_no_unknown_fields();
     }
 }
-
-/// The admin's token, from the userpass user self-init created.
-fn login(http: &Http, api: &str, password: &str) -> String {
-    let (status, v) = http.api(
-        "POST",
-        &format!("{api}/v1/auth/userpass/login/admin"),
-        None,
-        &serde_json::json!({ "password": password }),
-    );
-    assert_eq!(status, 200, "userpass login: {v}");
-    v["auth"]["client_token"].as_str().unwrap().to_string()
-}

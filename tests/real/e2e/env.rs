@@ -337,3 +337,15 @@ pub(super) fn single_server(profile: &'static str, base: u16) -> Single {
         root,
     }
 }
+
+/// The admin's token, from the userpass user `admin` that self-init created.
+pub(super) fn login(http: &Http, api: &str, password: &str) -> String {
+    let (status, v) = http.api(
+        "POST",
+        &format!("{api}/v1/auth/userpass/login/admin"),
+        None,
+        &json!({ "password": password }),
+    );
+    assert_eq!(status, 200, "userpass login: {v}");
+    v["auth"]["client_token"].as_str().unwrap().to_string()
+}

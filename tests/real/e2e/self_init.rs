@@ -34,7 +34,7 @@ pub(super) fn scenario_self_init() {
     let mut bao = Bao::start_with_env("self-init", env.dir(), &configs, api.clone(), &variable);
     bao.wait_health(&http, 200);
     let configured = booted.elapsed();
-    let token = login(&http, &api);
+    let token = login(&http, &api, PASSWORD);
     eprintln!("[self-init] first start to configured and unsealed: {configured:?}");
 
     let token_file = env.dir().join("admin-token");
@@ -104,7 +104,7 @@ pub(super) fn scenario_self_init() {
     );
     bao.wait_health(&http, 200);
     assert!(!bao.proc.log_text().contains("security barrier initialized"));
-    let _ = login(&http, &api);
+    let _ = login(&http, &api, PASSWORD);
     plan("after a restart");
     bao.proc.assert_no_unknown_fields();
 }
@@ -117,15 +117,4 @@ fn rand_key() -> Vec<u8> {
         .unwrap();
     assert!(out.status.success());
     out.stdout
-}
-
-fn login(http: &Http, api: &str) -> String {
-    let (status, v) = http.api(
-        "POST",
-        &format!("{api}/v1/auth/userpass/login/admin"),
-        None,
-        &serde_json::json!({ "password": PASSWORD }),
-    );
-    assert_eq!(status, 200, "userpass login: {v}");
-    v["auth"]["client_token"].as_str().unwrap().to_string()
 }
