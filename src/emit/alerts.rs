@@ -110,7 +110,8 @@ fn renewal_stale(p: &Profile, r: &crate::model::Renewal) -> Rule {
     let mut rule = rule(
         p,
         "OpenBaoScrapeTokenRenewalStale",
-        format!("(time() - max(kube_cronjob_status_last_successful_time{job}) > {after}) or (absent(kube_cronjob_status_last_successful_time{job}) and on() (time() - max(kube_cronjob_created{job}) > {after}))"),
+        // One series either way (`absent` would carry the matchers' labels): the description names the CronJob.
+        format!("max((time() - max(kube_cronjob_status_last_successful_time{job}) > {after}) or (absent(kube_cronjob_status_last_successful_time{job}) and on() (time() - max(kube_cronjob_created{job}) > {after})))"),
         "warning",
         "The scrape token has not been renewed",
         format!("Cluster {}: the CronJob {}/{} has not renewed the scrape token for {after}s, half its period; when the period runs out the token expires and every scrape gets 403. Check the Job's logs (see VERIFY.md).", p.openbao.cluster, p.prometheus.namespace, super::token::renewal_name(p)),

@@ -229,3 +229,102 @@ fn each_alert_fires_only_for_the_affected_cluster() {
         }
     }
 }
+
+/// The scrape token's renewal alert, on kube-state-metrics' CronJob series: quiet while the
+/// CronJob succeeds within half the period, firing when the last success is older, or when it
+/// never succeeded since it was created longer ago; another CronJob's series never count.
+#[test]
+fn the_renewal_alert_fires_when_the_cronjob_stops_succeeding() {
+    let Some(promtool) = common::tool("promtool") else {
+        return;
+    };
+    let tmp = TempDir::new("alerts-renewal");
+    let p =
+        baogen::profile::load(&common::root().join("profiles/examples/self-init.toml")).unwrap();
+    let art = baogen::emit::render(&p);
+    let rules_file = tmp.path().join("rules.yml");
+    std::fs::write(&rules_file, &art.files["prometheus/rules.yml"]).unwrap();
+    let rules: Value = serde_saphyr::from_str(&art.files["prometheus/rules.yml"]).unwrap();
+    let rule = rules["groups"][0]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["alert"] == "OpenBaoScrapeTokenRenewalStale")
+        .expect("the renewal alert")
+        .clone();
+    // 24h period: the alert waits 12h (43,200 s) without a success. Evaluated at t = 24h.
+    let ours = r#"{namespace="monitoring",cronjob="openbao-scrape-token-renewal"}"#;
+    let other = r#"{namespace="monitoring",cronjob="something-else"}"#;
+    let last = |labels: &str, t: u64| json!({"series": format!("kube_cronjob_status_last_successful_time{labels}"), "values": format!("{t}x1500")});
+    let created = |labels: &str, t: u64| json!({"series": format!("kube_cronjob_created{labels}"), "values": format!("{t}x1500")});
+    let fired = json!([{
+        "exp_labels": {"cluster": "openbao", "severity": "warning"},
+        "exp_annotations": rule["annotations"],
+    }]);
+    let cases = [
+        (
+            "renewed 6400 s ago",
+            vec![created(ours, 0), last(ours, 80_000)],
+            json!([]),
+        ),
+        (
+            "renewed 56400 s ago",
+            vec![created(ours, 0), last(ours, 30_000)],
+            fired.clone(),
+        ),
+        (
+            "never renewed, created a day ago",
+            vec![created(ours, 0)],
+            fired,
+        ),
+        (
+            "never renewed, created 6400 s ago",
+            vec![created(ours, 80_000)],
+            json!([]),
+        ),
+        (
+            "another CronJob is stale",
+            vec![
+                created(ours, 0),
+                last(ours, 80_000),
+                created(other, 0),
+                last(other, 0),
+            ],
+            json!([]),
+        ),
+    ];
+    let tests: Vec<Value> = cases
+        .iter()
+        .map(|(what, series, exp)| {
+            json!({
+                "name": what,
+                "interval": "1m",
+                "input_series": series,
+                "alert_rule_test": [{"eval_time": "24h", "alertname": "OpenBaoScrapeTokenRenewalStale", "exp_alerts": exp}],
+            })
+        })
+        .collect();
+    let test_file = tmp.path().join("test.yml");
+    std::fs::write(
+        &test_file,
+        serde_json::to_string_pretty(
+            &json!({"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let out = std::process::Command::new(&promtool)
+        .args(["test", "rules"])
+        .arg(&test_file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Without [scrape.renewal] there is no CronJob to watch, so no such alert.
+    let active = baogen::profile::load(&common::root().join("profiles/active.toml")).unwrap();
+    assert!(!baogen::emit::render(&active).files["prometheus/rules.yml"].contains("RenewalStale"));
+}
