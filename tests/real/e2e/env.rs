@@ -29,9 +29,13 @@ pub(super) struct Env {
 
 impl Env {
     pub(super) fn prepare(name: &'static str) -> Env {
+        Env::prepare_text(name, &std::fs::read_to_string(variant_path(name)).unwrap())
+    }
+
+    /// `prepare` for a variant given as text (a scenario that builds one).
+    pub(super) fn prepare_text(name: &'static str, text: &str) -> Env {
         let tmp = TempDir::new(&format!("e2e-{name}"));
-        let text = std::fs::read_to_string(variant_path(name)).unwrap();
-        let (text, ports) = harness::rewrite_ports(&text);
+        let (text, ports) = harness::rewrite_ports(text);
         // Same file name as the shipped profile, so even the generated headers match.
         let variant = tmp.path().join(format!("{name}.toml"));
         std::fs::write(&variant, text).unwrap();
