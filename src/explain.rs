@@ -68,7 +68,7 @@ pub fn explain(p: &Profile) -> String {
         match &r.renewal {
             Some(n) => d(format!(
                 "CronJob {}/{} renews the token from the Secret Prometheus reads on schedule \"{}\" (at least four times per period) through {}, with no Kubernetes API access; OpenBaoScrapeTokenRenewalStale fires after {}s without a successful run.",
-                p.prometheus.namespace,
+                p.openbao.namespace,
                 crate::emit::token::renewal_name(p),
                 n.schedule,
                 n.address,

@@ -214,7 +214,7 @@ pub struct TokenRole {
 #[derive(Debug, Clone)]
 pub struct Renewal {
     pub image: String,
-    /// OpenBao's API URL as seen from the Prometheus namespace.
+    /// OpenBao's API URL as a pod in OpenBao's namespace reaches it.
     pub address: String,
     /// A cron schedule at least four times per period.
     pub schedule: String,

@@ -103,7 +103,7 @@ pub(super) fn rules(p: &Profile) -> Vec<Rule> {
 fn renewal_stale(p: &Profile, r: &crate::model::Renewal) -> Rule {
     let job = format!(
         "{{namespace=\"{}\",cronjob=\"{}\"}}",
-        p.prometheus.namespace,
+        p.openbao.namespace,
         super::token::renewal_name(p)
     );
     let after = r.alert_after_secs;
@@ -114,7 +114,7 @@ fn renewal_stale(p: &Profile, r: &crate::model::Renewal) -> Rule {
         format!("max((time() - max(kube_cronjob_status_last_successful_time{job}) > {after}) or (absent(kube_cronjob_status_last_successful_time{job}) and on() (time() - max(kube_cronjob_created{job}) > {after})))"),
         "warning",
         "The scrape token has not been renewed",
-        format!("Cluster {}: the CronJob {}/{} has not renewed the scrape token for {after}s, half its period; when the period runs out the token expires and every scrape gets 403. Check the Job's logs (see VERIFY.md).", p.openbao.cluster, p.prometheus.namespace, super::token::renewal_name(p)),
+        format!("Cluster {}: the CronJob {}/{} has not renewed the scrape token for {after}s, half its period; when the period runs out the token expires and every scrape gets 403. Check the Job's logs (see VERIFY.md).", p.openbao.cluster, p.openbao.namespace, super::token::renewal_name(p)),
     );
     // kube-state-metrics' series carry no OpenBao cluster label: the rule gives it one.
     rule.labels.insert("cluster", p.openbao.cluster.clone());

@@ -59,7 +59,9 @@ pub(super) fn emit(p: &Profile, r: &TokenRole, out: &mut Artifacts) {
         let name = renewal_name(p);
         let meta = ObjectMeta {
             name: Some(name.clone()),
-            namespace: Some(p.prometheus.namespace.clone()),
+            // Beside the token Secret, which the monitor reads from its own (OpenBao's) namespace:
+            // a pod can mount only Secrets of its namespace.
+            namespace: Some(p.openbao.namespace.clone()),
             labels: Some(kube::common_labels(p)),
             ..Default::default()
         };

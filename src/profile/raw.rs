@@ -278,7 +278,7 @@ pub struct Scrape {
 pub struct Renewal {
     /// An image with the `bao` CLI (default `quay.io/openbao/openbao:<openbao_version>`).
     pub image: Option<Sp<String>>,
-    /// OpenBao's API URL from the Prometheus namespace (default
+    /// OpenBao's API URL from a pod in OpenBao's namespace (default
     /// `https://<statefulset>-active.<namespace>.svc:<api port>`); the serving certificate
     /// must name its host.
     pub address: Option<Sp<String>>,

@@ -253,8 +253,8 @@ fn the_renewal_alert_fires_when_the_cronjob_stops_succeeding() {
         .expect("the renewal alert")
         .clone();
     // 24h period: the alert waits 12h (43,200 s) without a success. Evaluated at t = 24h.
-    let ours = r#"{namespace="monitoring",cronjob="openbao-scrape-token-renewal"}"#;
-    let other = r#"{namespace="monitoring",cronjob="something-else"}"#;
+    let ours = r#"{namespace="openbao",cronjob="openbao-scrape-token-renewal"}"#;
+    let other = r#"{namespace="openbao",cronjob="something-else"}"#;
     let last = |labels: &str, t: u64| json!({"series": format!("kube_cronjob_status_last_successful_time{labels}"), "values": format!("{t}x1500")});
     let created = |labels: &str, t: u64| json!({"series": format!("kube_cronjob_created{labels}"), "values": format!("{t}x1500")});
     let fired = json!([{

@@ -919,7 +919,7 @@ fn explain_describes_the_first_boot() {
         "token role openbao-metrics",
         "2 role(s)",
         "refuses to unseal until its storage is wiped",
-        "CronJob monitoring/openbao-scrape-token-renewal",
+        "CronJob openbao/openbao-scrape-token-renewal",
         "Auto-unseal with the static seal",
     ] {
         assert!(said.contains(part), "explain must say {part:?}:\n{said}");

@@ -126,7 +126,7 @@ fn renewal(
                     rules::host(host).map_err(|e| format!("has a host that {e}"))?;
                     rules::file_path(s)
                 },
-                "OpenBao's API as the Prometheus namespace reaches it, e.g. https://openbao-active.openbao.svc:8200",
+                "OpenBao's API as a pod in OpenBao's namespace reaches it, e.g. https://openbao-active.openbao.svc:8200",
             );
             a.get().clone()
         }
