@@ -152,7 +152,6 @@ fn admin(cx: &mut Ctx<'_>, a: &raw::Admin) -> model::Admin {
             );
             None
         }
-        [] => None,
         [_, (Some(second), key), ..] => {
             cx.error(
                 Code::AdminSource,
@@ -279,6 +278,74 @@ fn env_name(s: &str) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+    use crate::diag::Code;
+
+    const BASE: &str = r#"
+profile = "active"
+[listener.api]
+address = "0.0.0.0:8200"
+tls_cert_file = "/openbao/tls/tls.crt"
+tls_key_file = "/openbao/tls/tls.key"
+[scrape]
+token_secret = { name = "t", key = "token" }
+ca_config_map = { name = "c", key = "ca.crt" }
+[seal]
+type = "static"
+key_file = "/openbao/seal/unseal.key"
+"#;
+
+    fn codes(extra: &str) -> Vec<Code> {
+        codes_at("", extra)
+    }
+
+    /// `top` goes before the first table, `extra` after the base's.
+    fn codes_at(top: &str, extra: &str) -> Vec<Code> {
+        let text = format!("{top}{BASE}{extra}");
+        match crate::profile::parse(std::path::Path::new("p.toml"), text.as_bytes()) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.iter().map(|d| d.code).collect(),
+        }
+    }
+
+    #[test]
+    fn self_init_starts_at_2_4_0() {
+        let admin = "[self_init.admin]\nmethod = \"none\"\n";
+        assert_eq!(codes_at("openbao_version = \"2.4.0\"\n", admin), []);
+        assert_eq!(
+            codes_at("openbao_version = \"2.3.9\"\n", admin),
+            [Code::SelfInitTooOld]
+        );
+    }
+
+    #[test]
+    fn the_admin_sources() {
+        let admin = |keys: &str| codes(&format!("[self_init.admin]\n{keys}\n"));
+        assert_eq!(admin("method = \"none\""), []);
+        assert_eq!(admin("method = \"userpass\"\npassword_env = \"PW\""), []);
+        assert_eq!(admin("method = \"token\"\ntoken_id_file = \"/run/id\""), []);
+        assert_eq!(admin("method = \"userpass\""), [Code::AdminSource]);
+        assert_eq!(
+            admin("method = \"userpass\"\npassword_env = \"PW\"\npassword_file = \"/run/pw\""),
+            [Code::AdminSource]
+        );
+        assert_eq!(
+            admin("method = \"userpass\"\npassword_env = \"PW\"\ntoken_id_env = \"ID\""),
+            [Code::AdminSource]
+        );
+        assert_eq!(
+            admin("method = \"token\"\ntoken_id_env = \"ID\"\nusername = \"a\""),
+            [Code::AdminSource]
+        );
+        assert_eq!(
+            admin("method = \"token\"\ntoken_id_file = \"run/id\""),
+            [Code::ContainerPath]
+        );
+        assert_eq!(
+            admin("method = \"token\"\ntoken_id_env = \"1D\""),
+            [Code::EnvName]
+        );
+    }
+
     #[test]
     fn env_names() {
         assert!(super::env_name("BAO_ADMIN_PASSWORD").is_ok());
