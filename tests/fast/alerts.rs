@@ -170,6 +170,22 @@ fn promtool_tests(rules_file: &Path, rules: &[Value], scenarios: &[Scenario]) ->
     json!({"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests})
 }
 
+/// Write `tests` to `file` and run `promtool test rules` on it; `what` says what a failure means.
+fn promtool_test(promtool: &Path, file: &Path, tests: &Value, what: &str) {
+    std::fs::write(file, serde_json::to_string_pretty(tests).unwrap()).unwrap();
+    let out = std::process::Command::new(promtool)
+        .args(["test", "rules"])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{what}\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn each_alert_fires_only_for_the_affected_cluster() {
     let Some(promtool) = common::tool("promtool") else {
@@ -208,23 +224,11 @@ fn each_alert_fires_only_for_the_affected_cluster() {
                     assert!(alerts.contains(a), "{name}: {what} has no {a}: {alerts:?}");
                 }
             }
-            let test_file = tmp.path().join(format!("{name}-{what}-test.yml"));
-            std::fs::write(
-                &test_file,
-                serde_json::to_string_pretty(&promtool_tests(&rules_file, &rules, &scenarios))
-                    .unwrap(),
-            )
-            .unwrap();
-            let out = std::process::Command::new(&promtool)
-                .args(["test", "rules"])
-                .arg(&test_file)
-                .output()
-                .unwrap();
-            assert!(
-                out.status.success(),
-                "{name} ({what}): an alert fired for the healthy cluster or not for the affected one\n{}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
+            promtool_test(
+                &promtool,
+                &tmp.path().join(format!("{name}-{what}-test.yml")),
+                &promtool_tests(&rules_file, &rules, &scenarios),
+                &format!("{name} ({what}): an alert fired for the healthy cluster or not for the affected one"),
             );
         }
     }
@@ -305,24 +309,11 @@ fn the_renewal_alert_fires_when_the_cronjob_stops_succeeding() {
         })
         .collect();
     let test_file = tmp.path().join("test.yml");
-    std::fs::write(
+    promtool_test(
+        &promtool,
         &test_file,
-        serde_json::to_string_pretty(
-            &json!({"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let out = std::process::Command::new(&promtool)
-        .args(["test", "rules"])
-        .arg(&test_file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        &json!({"rule_files": [rules_file], "evaluation_interval": "1m", "tests": tests}),
+        "the renewal alert",
     );
     // Without [scrape.renewal] there is no CronJob to watch, so no such alert.
     let active = baogen::profile::load(&common::root().join("profiles/active.toml")).unwrap();
