@@ -189,8 +189,8 @@ pub fn config_map_name(p: &Profile) -> String {
 
 /// baogen's server configuration (and self-init stanzas) as the pods load it: the same object
 /// for the Helm post-renderer, the kustomize Component and the KRM function.
-pub fn server_config_map(p: &Profile, self_init: Option<&str>) -> ConfigMap {
-    let mut data = BTreeMap::from([(CONFIG_FILE.to_string(), crate::emit::hcl::server(p))]);
+pub fn server_config_map(p: &Profile, server: &str, self_init: Option<&str>) -> ConfigMap {
+    let mut data = BTreeMap::from([(CONFIG_FILE.to_string(), server.to_string())]);
     if let Some(text) = self_init {
         data.insert(SELF_INIT_FILE.to_string(), text.to_string());
     }

@@ -25,7 +25,9 @@ pub fn render(p: &Profile) -> Artifacts {
     let mut out = Artifacts::default();
     let hash = header(p, "#");
 
-    out.add("openbao/server.hcl", format!("{hash}{}", hcl::server(p)));
+    // One text for the file and the ConfigMap the pods load.
+    let server = hcl::server(p);
+    out.add("openbao/server.hcl", format!("{hash}{server}"));
     if p.scrape.uses_token() {
         out.add(
             format!("openbao/policies/{}.hcl", p.scrape.policy_name),
@@ -59,7 +61,7 @@ pub fn render(p: &Profile) -> Artifacts {
         }
     }
     if p.kind != Kind::Demo {
-        let config = kube::server_config_map(p, self_init.as_deref());
+        let config = kube::server_config_map(p, &server, self_init.as_deref());
         kube::add_object(p, &mut out, "server-config.yaml", &config);
     }
 

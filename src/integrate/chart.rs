@@ -157,9 +157,15 @@ fn wiring(p: &Profile, sts: &Value, container: &Value) -> Result<(), Error> {
     Ok(())
 }
 
+/// Whether `file` is under a path mounted into the container (other than `/`).
+fn under_a_mount(container: &Value, file: &str) -> bool {
+    mounts(container)
+        .iter()
+        .any(|(_, dir)| std::path::Path::new(file).starts_with(dir) && *dir != "/")
+}
+
 /// Every TLS file baogen's listeners name is under a path mounted into the container.
 fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
-    let mounted = mounts(container);
     let files = [
         p.api_listener.tls.as_ref(),
         p.metrics_listener.as_ref().and_then(|m| m.tls.as_ref()),
@@ -168,10 +174,7 @@ fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
     .flatten()
     .flat_map(|t| [t.cert_file.as_str(), t.key_file.as_str()]);
     for f in files {
-        let under = mounted
-            .iter()
-            .any(|(_, dir)| std::path::Path::new(f).starts_with(dir) && *dir != "/");
-        if !under {
+        if !under_a_mount(container, f) {
             let dir = std::path::Path::new(f)
                 .parent()
                 .map_or("/openbao/tls".into(), |d| d.display().to_string());
@@ -186,12 +189,6 @@ fn tls_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
 /// With self-initialization, what the first boot reads: the seal key under a mounted path, the
 /// admin's secret in the container's environment or under a mounted path.
 fn first_boot_inputs(p: &Profile, container: &Value) -> Result<(), Error> {
-    let mounted = mounts(container);
-    let under_mount = |f: &str| {
-        mounted
-            .iter()
-            .any(|(_, dir)| std::path::Path::new(f).starts_with(dir) && *dir != "/")
-    };
     let mut files = Vec::new();
     if let Some(seal) = &p.seal {
         files.push(("seal.key_file", seal.key_file.as_str()));
@@ -216,7 +213,7 @@ fn first_boot_inputs(p: &Profile, container: &Value) -> Result<(), Error> {
         None => {}
     }
     for (what, f) in files {
-        if !under_mount(f) {
+        if !under_a_mount(container, f) {
             let dir = std::path::Path::new(f)
                 .parent()
                 .map_or("/".into(), |d| d.display().to_string());

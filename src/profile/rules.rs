@@ -244,6 +244,14 @@ pub(crate) fn host(s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// `[A-Za-z_][A-Za-z0-9_]*`: a Prometheus metric name prefix, an environment variable name.
+pub(crate) fn identifier(s: &str) -> bool {
+    s.bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
 /// A container image reference: no whitespace or control characters (the registry decides
 /// the rest).
 pub(crate) fn image(s: &str) -> Result<(), String> {

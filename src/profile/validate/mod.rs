@@ -293,12 +293,7 @@ fn telemetry(cx: &mut Ctx<'_>, raw: &raw::Telemetry) -> model::Telemetry {
             p,
             "telemetry.metrics_prefix",
             |s| {
-                let ok = !s.is_empty()
-                    && s.bytes()
-                        .next()
-                        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-                    && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if ok {
+                if rules::identifier(s) {
                     Ok(())
                 } else {
                     Err(

@@ -264,12 +264,7 @@ pub(super) fn openbao_name(cx: &mut Ctx<'_>, v: &Sp<String>, what: &str) {
 }
 
 fn env_name(s: &str) -> Result<(), String> {
-    let ok = s
-        .bytes()
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-    if ok {
+    if rules::identifier(s) {
         Ok(())
     } else {
         Err("is not an environment variable name ([A-Za-z_][A-Za-z0-9_]*)".into())
