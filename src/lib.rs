@@ -3,6 +3,7 @@
 //! The pipeline reads top to bottom: `profile` (parse, schema, validate) → `model` →
 //! `emit` (pure, per artifact family) → `write` (the only code that touches the output tree).
 
+pub mod catalog;
 pub mod cli;
 pub mod diag;
 pub mod emit;

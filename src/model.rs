@@ -30,6 +30,12 @@ impl Kind {
         }
     }
 
+    /// Whether Prometheus scrapes standbys and sealed nodes too (all-node, demo), not only the
+    /// active node.
+    pub fn scrapes_every_node(self) -> bool {
+        self != Kind::Active
+    }
+
     /// The `scrape_profile` label value, as the how-to's example repository writes it.
     pub fn scrape_label(self) -> &'static str {
         match self {
@@ -78,6 +84,10 @@ pub struct Profile {
     pub engine: Option<crate::model::Engine>,
     pub seal: Option<Seal>,
     pub self_init: Option<SelfInit>,
+    pub alerting: Alerting,
+    /// `None` when the profile turns the dashboards off.
+    pub grafana: Option<Grafana>,
+    pub audit: Option<Audit>,
 }
 
 impl Profile {
@@ -302,11 +312,53 @@ pub struct Prometheus {
     pub alert_for: String,
 }
 
+/// How the generated alerts differ from the catalogue's defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Alerting {
+    /// Published location of the output directory, without a trailing `/`.
+    pub runbook_base: Option<String>,
+    pub overrides: BTreeMap<crate::catalog::Alert, AlertOverride>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AlertOverride {
+    pub severity: Option<String>,
+    pub for_: Option<String>,
+    pub labels: BTreeMap<String, String>,
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Grafana {
+    pub namespace: String,
+    pub sidecar_labels: Labels,
+}
+
+/// A declarative file audit device.
+#[derive(Debug, Clone)]
+pub struct Audit {
+    pub path: String,
+    /// An absolute path in the container, or `stdout`.
+    pub file: String,
+}
+
+impl Audit {
+    /// The directory a volume must hold, unless the device writes to stdout.
+    pub fn dir(&self) -> Option<&str> {
+        (self.file != "stdout").then(|| match self.file.rfind('/') {
+            Some(0) | None => "/",
+            Some(i) => &self.file[..i],
+        })
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Demo {
     pub openbao_image: String,
     pub prometheus_image: String,
     pub prometheus_port: u16,
+    pub grafana_image: String,
+    pub grafana_port: u16,
     pub nodes: Vec<DemoNode>,
 }
 

@@ -148,6 +148,12 @@ codes! {
     DemoInitFile = "BG1011", "a demo file the stack generates outside the seal key's directory";
     RenewalAddress = "BG1012", "scrape.renewal.address is not an https URL";
     SelfInitTemplate = "BG1013", "a value self-initialization cannot carry: '${' or '%{' in the server's HCL";
+
+    UnknownAlert = "BG1101", "an alert override for an alert this profile does not emit";
+    Severity = "BG1102", "an alert severity other than critical, warning or info";
+    AlertLabel = "BG1103", "an alert label that is no Prometheus label name, one baogen sets, or a value with template braces";
+    RunbookUrl = "BG1104", "alerts.runbook_base_url is not an http(s) URL without query or fragment";
+    AuditTooOld = "BG1105", "a declarative audit device on an OpenBao older than 2.4.0";
 }
 
 impl Code {

@@ -84,6 +84,11 @@ pub(super) fn emit(p: &Profile, demo: &Demo, self_init: Option<&str>, out: &mut 
             service["depends_on"] =
                 json!({INIT_SERVICE: {"condition": "service_completed_successfully"}});
         }
+        if let Some(dir) = p.audit.as_ref().and_then(|a| a.dir()) {
+            let audit = format!("{}-audit", node.name);
+            mounts.push(json!(format!("{audit}:{dir}")));
+            volumes.insert(audit, json!({}));
+        }
         service["volumes"] = Value::Array(mounts);
         services.insert(node.name.clone(), service);
         volumes.insert(volume, json!({}));
@@ -99,6 +104,34 @@ pub(super) fn emit(p: &Profile, demo: &Demo, self_init: Option<&str>, out: &mut 
             "depends_on": nodes,
         }),
     );
+    if p.grafana.is_some() {
+        let (datasources, dashboards) = super::dashboards::demo_provisioning();
+        out.add(
+            "grafana/provisioning/datasources/prometheus.yaml",
+            format!("{hash}{}", crate::yaml::to_string(&datasources)),
+        );
+        out.add(
+            "grafana/provisioning/dashboards/baogen.yaml",
+            format!("{hash}{}", crate::yaml::to_string(&dashboards)),
+        );
+        services.insert(
+            "grafana".into(),
+            json!({
+                "image": demo.grafana_image,
+                // Read-only for anyone who reaches 127.0.0.1: this is the local demo.
+                "environment": {
+                    "GF_AUTH_ANONYMOUS_ENABLED": "true",
+                    "GF_AUTH_ANONYMOUS_ORG_ROLE": "Viewer",
+                },
+                "volumes": [
+                    "../grafana/provisioning:/etc/grafana/provisioning:ro",
+                    "../grafana/dashboards:/var/lib/grafana/dashboards:ro",
+                ],
+                "ports": [format!("127.0.0.1:{0}:3000", demo.grafana_port)],
+                "depends_on": ["prometheus"],
+            }),
+        );
+    }
     let doc: Value = json!({"name": "openbao-demo", "services": services, "volumes": volumes});
     out.add(
         "compose/compose.yaml",

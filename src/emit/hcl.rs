@@ -3,7 +3,9 @@
 
 use hcl::{Block, Body, Expression};
 
-use crate::model::{ApiListener, DemoNode, MetricsAccess, MetricsListener, Profile, Seal, Tls};
+use crate::model::{
+    ApiListener, Audit, DemoNode, MetricsAccess, MetricsListener, Profile, Seal, Tls,
+};
 
 fn telemetry(p: &Profile) -> Block {
     let mut b = Block::builder("telemetry")
@@ -100,13 +102,28 @@ fn seal(s: &Seal) -> Block {
         .build()
 }
 
-/// The `telemetry`, `listener`, `seal` and `service_registration` stanzas for the server
-/// config.
+/// `audit "file" "PATH"`: created by the active node when it unseals (and on SIGHUP), the
+/// only way current OpenBao creates an audit device.
+fn audit(a: &Audit) -> Block {
+    Block::builder("audit")
+        .add_label("file")
+        .add_label(a.path.clone())
+        .add_block(
+            Block::builder("options")
+                .add_attribute(("file_path", a.file.clone()))
+                .build(),
+        )
+        .build()
+}
+
+/// The `telemetry`, `listener`, `seal`, `audit` and `service_registration` stanzas for the
+/// server config.
 pub fn server(p: &Profile) -> String {
     let mut body = Body::builder()
         .add_block(telemetry(p))
         .add_blocks(listeners(p))
-        .add_blocks(p.seal.as_ref().map(seal));
+        .add_blocks(p.seal.as_ref().map(seal))
+        .add_blocks(p.audit.as_ref().map(audit));
     if p.kind != crate::model::Kind::Demo {
         // Namespace and pod name come from BAO_K8S_NAMESPACE / BAO_K8S_POD_NAME (Downward API).
         body = body.add_block(
@@ -159,7 +176,9 @@ pub fn demo_node(p: &Profile, node: &DemoNode, peers: &[&DemoNode]) -> String {
     if let (Some(m), Some(port)) = (&p.metrics_listener, node.metrics_port) {
         body = body.add_block(metrics_listener(m, format!("{}:{port}", m.address.host)));
     }
-    body = body.add_blocks(p.seal.as_ref().map(seal));
+    body = body
+        .add_blocks(p.seal.as_ref().map(seal))
+        .add_blocks(p.audit.as_ref().map(audit));
     format(&body.build())
 }
 

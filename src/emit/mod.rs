@@ -4,11 +4,14 @@
 mod alerts;
 mod artifacts;
 mod compose;
+pub mod coverage;
+mod dashboards;
 pub mod engine;
 pub mod hcl;
 pub mod kube;
 mod monitoring;
 mod prometheus;
+pub mod recording;
 mod selfinit;
 pub mod state;
 pub mod token;
@@ -66,6 +69,7 @@ pub fn render(p: &Profile) -> Artifacts {
     }
 
     let rules = alerts::rules(p);
+    let groups = prometheus::rule_groups(&recording::rules(p), &rules);
     out.add(
         "prometheus/prometheus.yml",
         format!("{hash}{}", prometheus::config(p)),
@@ -74,11 +78,22 @@ pub fn render(p: &Profile) -> Artifacts {
         "prometheus/rules.yml",
         format!(
             "{hash}{}",
-            crate::yaml::to_string(&prometheus::rule_file(&rules))
+            crate::yaml::to_string(&serde_json::json!({"groups": groups}))
         ),
     );
+    if let Some(g) = &p.grafana {
+        let text = dashboards::text(p);
+        if p.kind != Kind::Demo {
+            let map = dashboards::config_map(p, g, &text);
+            kube::add_object(p, &mut out, "grafana-dashboard.yaml", &map);
+        }
+        out.add(
+            format!("grafana/dashboards/{}", dashboards::file_name(p)),
+            text,
+        );
+    }
     if p.kind != Kind::Demo {
-        let rule = monitoring::prometheus_rule(p, &rules);
+        let rule = monitoring::prometheus_rule(p, groups.clone());
         out.add_object(
             "kubernetes/prometheusrule.yaml".into(),
             &hash,
@@ -93,6 +108,6 @@ pub fn render(p: &Profile) -> Artifacts {
         compose::emit(p, demo, self_init.as_deref(), &mut out);
     }
 
-    out.add("VERIFY.md", verify::render(p));
+    out.add("VERIFY.md", verify::render(p, &rules));
     out
 }

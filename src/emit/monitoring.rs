@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::alerts::Rule;
 use crate::model::{Kind, Labels, Profile};
 
 const API_VERSION: &str = "monitoring.coreos.com/v1";
@@ -135,13 +134,7 @@ impl Relabeling {
 
 #[derive(Serialize)]
 pub(super) struct PrometheusRuleSpec {
-    pub groups: Vec<RuleGroup>,
-}
-
-#[derive(Serialize)]
-pub(super) struct RuleGroup {
-    pub name: String,
-    pub rules: Vec<Rule>,
+    pub groups: serde_json::Value,
 }
 
 fn metadata(p: &Profile, name: &str) -> Metadata {
@@ -248,16 +241,14 @@ pub(super) fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
     }
 }
 
-pub(super) fn prometheus_rule(p: &Profile, rules: &[Rule]) -> Object<PrometheusRuleSpec> {
+pub(super) fn prometheus_rule(
+    p: &Profile,
+    groups: serde_json::Value,
+) -> Object<PrometheusRuleSpec> {
     Object {
         api_version: API_VERSION,
         kind: "PrometheusRule",
         metadata: metadata(p, "openbao-metrics-alerts"),
-        spec: PrometheusRuleSpec {
-            groups: vec![RuleGroup {
-                name: "openbao-metrics".into(),
-                rules: rules.to_vec(),
-            }],
-        },
+        spec: PrometheusRuleSpec { groups },
     }
 }

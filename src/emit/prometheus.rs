@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use super::alerts::Rule;
+use super::recording::Record;
 use crate::model::{Kind, Profile};
 
 /// `__meta_kubernetes_pod_label_<name>` as Prometheus sanitizes label names.
@@ -130,6 +131,10 @@ pub(super) fn config(p: &Profile) -> String {
     crate::yaml::to_string(&doc)
 }
 
-pub(super) fn rule_file(rules: &[Rule]) -> Value {
-    json!({"groups": [{"name": "openbao-metrics", "rules": rules}]})
+/// The rule groups both rule outputs carry: the recording rules, then the alerts that read them.
+pub(super) fn rule_groups(records: &[Record], alerts: &[Rule]) -> Value {
+    json!([
+        {"name": "openbao-recording", "rules": records},
+        {"name": "openbao-metrics", "rules": alerts},
+    ])
 }

@@ -4,6 +4,7 @@ use std::sync::OnceLock;
 
 use minijinja::{context, Environment};
 
+use super::alerts::Rule;
 use crate::model::{Kind, Profile};
 
 const TEMPLATE: &str = include_str!("../../templates/VERIFY.md.j2");
@@ -41,7 +42,12 @@ fn code_span(text: &str) -> String {
     format!("{fence}{pad}{text}{pad}{fence}")
 }
 
-pub(super) fn render(p: &Profile) -> String {
+/// A Secret or ConfigMap key as a kubectl JSONPath member (`ca.crt` → `ca\.crt`).
+fn jsonpath_key(key: &str) -> String {
+    key.replace('.', "\\.")
+}
+
+pub(super) fn render(p: &Profile, rules: &[Rule]) -> String {
     let s = &p.scrape;
     let first = p.demo.as_ref().and_then(|d| d.nodes.first());
     let key = |r: &crate::model::KeyRef| context! { name => &r.name, key => &r.key };
@@ -86,6 +92,27 @@ pub(super) fn render(p: &Profile) -> String {
         first_node => first.map(|n| n.name.clone()),
         first_port => first.map(|n| n.scrape_port()),
         prometheus_port => p.demo.as_ref().map(|d| d.prometheus_port),
+        prometheus_namespace => &p.prometheus.namespace,
+        // The active Service's one pod; for all-node, the first pod (any pod answers for itself).
+        forward_target => if p.kind == Kind::Active { format!("svc/{}", s.service_name) } else { format!("pod/{}-0", p.openbao.statefulset) },
+        token_path => s.token_secret.as_ref().map(|t| jsonpath_key(&t.key)),
+        ca_path => s.ca_config_map.as_ref().map(|c| jsonpath_key(&c.key)),
+        cluster => &p.openbao.cluster,
+        grafana => p.grafana.as_ref().map(|g| context! {
+            namespace => &g.namespace,
+            labels => g.sidecar_labels.iter().map(|(k, v)| format!("`{k}: {v}`")).collect::<Vec<_>>().join(", "),
+        }),
+        grafana_port => p.demo.as_ref().map(|d| d.grafana_port),
+        dashboard_title => super::dashboards::title(p),
+        dashboard_config_map => super::dashboards::config_map_name(p),
+        alerts => rules.iter().map(|r| context! {
+            name => r.alert,
+            severity => &r.labels["severity"],
+            for => &r.for_,
+            summary => &r.annotations["summary"],
+            means => r.runbook.means,
+            check => &r.runbook.check,
+        }).collect::<Vec<_>>(),
     };
     let mut text = environment()
         .get_template("VERIFY.md")

@@ -391,7 +391,7 @@ fn parse_unknown_field(message: &str) -> Option<(String, Vec<String>)> {
     Some((unknown.to_string(), expected))
 }
 
-fn closest(word: &str, candidates: &[String]) -> Option<String> {
+pub(crate) fn closest(word: &str, candidates: &[String]) -> Option<String> {
     candidates
         .iter()
         .map(|c| (strsim::damerau_levenshtein(word, c), c))

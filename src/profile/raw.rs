@@ -90,6 +90,68 @@ pub struct Profile {
     /// creates what this profile declares, from `initialize` stanzas baogen generates. Needs
     /// `[seal]`; revokes the root token, so `[self_init.admin]` names the way in.
     pub self_init: Option<Sp<SelfInit>>,
+    /// Runbook links and per-alert overrides of the generated alerts.
+    #[serde(default)]
+    pub alerts: Alerts,
+    /// The Grafana dashboards: where the sidecar finds them.
+    #[serde(default)]
+    pub grafana: Grafana,
+    /// A declarative audit device in the generated server configuration (OpenBao 2.4+; the
+    /// API refuses to create audit devices, and self-initialization cannot either).
+    pub audit: Option<Sp<Audit>>,
+}
+
+/// The generated alerts.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Alerts {
+    /// Where the rendered VERIFY.md is published, e.g.
+    /// `https://github.com/acme/infra/blob/main/deploy/prod`: every alert's `runbook_url`
+    /// becomes `<this>/VERIFY.md#<alert>` (default: the relative `VERIFY.md#<alert>`).
+    pub runbook_base_url: Option<Sp<String>>,
+    /// Per alert, by name (e.g. `[alerts.override.OpenBaoSealed]`): severity, `for`, extra
+    /// labels, or `enabled = false`.
+    #[serde(rename = "override")]
+    pub overrides: Option<BTreeMap<Sp<String>, AlertOverride>>,
+}
+
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertOverride {
+    /// `critical`, `warning` or `info`.
+    pub severity: Option<Sp<String>>,
+    /// How long the condition must hold (default `prometheus.alert_for`).
+    #[serde(rename = "for")]
+    pub for_: Option<Sp<String>>,
+    /// Extra labels for routing (not `cluster`, `severity` or `alertname`).
+    pub labels: Option<BTreeMap<Sp<String>, Sp<String>>>,
+    /// `false` leaves the alert out of both rule files.
+    pub enabled: Option<Sp<bool>>,
+}
+
+/// Grafana dashboards, shipped as ConfigMaps for the Grafana sidecar (Kubernetes) or
+/// provisioned into the demo's Grafana service.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Grafana {
+    /// Emit the dashboards (default true).
+    pub dashboards: Option<Sp<bool>>,
+    /// Namespace of the dashboard ConfigMaps (default: `prometheus.namespace`).
+    pub namespace: Option<Sp<String>>,
+    /// Labels the Grafana sidecar selects dashboard ConfigMaps by (default
+    /// `grafana_dashboard = "1"`, the Grafana chart's default).
+    pub sidecar_labels: Option<Sp<Labels>>,
+}
+
+/// A file audit device, declared in the server configuration.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Audit {
+    /// The device's path in OpenBao (default `file`).
+    pub path: Option<Sp<String>>,
+    /// The file inside the OpenBao container (an absolute path on a mounted volume, e.g. the
+    /// chart's `auditStorage` at /openbao/audit), or `stdout`.
+    pub file: Sp<String>,
 }
 
 /// The `seal` stanza. Only the `static` kind: a 32-byte AES key in a file.
@@ -325,6 +387,10 @@ pub struct Demo {
     pub prometheus_image: Option<Sp<String>>,
     /// Host port Prometheus is published on (default 9090).
     pub prometheus_port: Option<Sp<u16>>,
+    /// Grafana image (default `grafana/grafana:11.3.0`).
+    pub grafana_image: Option<Sp<String>>,
+    /// Host port Grafana is published on (default 3000).
+    pub grafana_port: Option<Sp<u16>>,
     /// The Raft nodes; each becomes one Compose service.
     pub nodes: Sp<Vec<DemoNode>>,
 }

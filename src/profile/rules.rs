@@ -252,6 +252,62 @@ pub(crate) fn identifier(s: &str) -> bool {
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+/// A Prometheus label name an alert may carry: `[a-zA-Z_][a-zA-Z0-9_]*`, not `__`-reserved.
+pub(crate) fn prometheus_label_name(s: &str) -> Result<(), String> {
+    if !identifier(s) {
+        Err(
+            "is not a Prometheus label name (letters, digits and '_', not starting with a digit)"
+                .into(),
+        )
+    } else if s.starts_with("__") {
+        Err("starts with '__', which Prometheus reserves".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// A label value on an alert rule: Prometheus expands `{{ }}` in rule labels as a template, so
+/// a value must not contain one; at most 256 characters, no control characters.
+pub(crate) fn prometheus_label_value(s: &str) -> Result<(), String> {
+    if s.len() > 256 {
+        Err(format!("is {} characters long; at most 256", s.len()))
+    } else if s.chars().any(char::is_control) {
+        Err("contains a control character".into())
+    } else if s.contains("{{") || s.contains("}}") {
+        Err("contains '{{' or '}}', which Prometheus would expand as a template".into())
+    } else {
+        Ok(())
+    }
+}
+
+/// The published output directory an alert's `runbook_url` starts with: http(s), a host, no
+/// query, fragment, whitespace, quotes or template braces (it lands in a rule annotation,
+/// which Prometheus expands as a template).
+pub(crate) fn url_base(s: &str) -> Result<(), String> {
+    let Some(rest) = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    else {
+        return Err("does not start with https:// or http://".into());
+    };
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err("has no host".into());
+    }
+    if s.len() > 1024 {
+        return Err(format!("is {} characters long; at most 1024", s.len()));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_whitespace() || c.is_control() || "?#\"'<>{}`\\".contains(*c))
+    {
+        return Err(format!(
+            "contains {c:?}; give the directory's URL without query, fragment or quotes"
+        ));
+    }
+    Ok(())
+}
+
 /// A container image reference: no whitespace or control characters (the registry decides
 /// the rest).
 pub(crate) fn image(s: &str) -> Result<(), String> {

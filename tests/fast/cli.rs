@@ -227,6 +227,8 @@ fn stdout_mode_prints_every_kubernetes_object_as_one_stream() {
             "RoleBinding",
             // baogen's server configuration, for the pods to load.
             "ConfigMap",
+            // The dashboard, for the Grafana sidecar.
+            "ConfigMap",
             "PrometheusRule"
         ]
     );

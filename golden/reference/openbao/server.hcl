@@ -32,4 +32,10 @@ seal "static" {
   current_key = "file:///openbao/seal/unseal.key"
 }
 
+audit "file" "file" {
+  options {
+    file_path = "/openbao/audit/audit.log"
+  }
+}
+
 service_registration "kubernetes" {}

@@ -26,6 +26,11 @@ pub(super) fn demo_section(
         "demo.prometheus_image",
         "prom/prometheus:v2.53.2".into(),
     );
+    let grafana_image = cx.image(
+        &raw.grafana_image,
+        "demo.grafana_image",
+        "grafana/grafana:11.3.0".into(),
+    );
     if raw.nodes.is_empty() {
         cx.error(
             Code::DemoNoNodes,
@@ -138,6 +143,8 @@ pub(super) fn demo_section(
         openbao_image,
         prometheus_image,
         prometheus_port: raw.prometheus_port.as_ref().map_or(9090, |p| *p.get()),
+        grafana_image,
+        grafana_port: raw.grafana_port.as_ref().map_or(3000, |p| *p.get()),
         nodes,
     }
 }

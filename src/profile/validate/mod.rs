@@ -5,6 +5,7 @@ use std::path::Path;
 
 mod demo;
 mod listeners;
+mod observe;
 mod scrape;
 mod selfinit;
 mod token;
@@ -165,6 +166,18 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         .as_ref()
         .map(|si| selfinit::self_init(cx, raw, si, openbao_version, seal.as_ref()));
 
+    let every_node = kind.scrapes_every_node();
+    let renewal = scrape
+        .token_role
+        .as_ref()
+        .is_some_and(|r| r.renewal.is_some());
+    let alerting = observe::alerting(cx, &raw.alerts, every_node, renewal);
+    let grafana = observe::grafana(cx, &raw.grafana, &prometheus.namespace);
+    let audit = raw
+        .audit
+        .as_ref()
+        .map(|a| observe::audit(cx, a, openbao_version));
+
     let name = cx
         .path
         .file_stem()
@@ -187,6 +200,9 @@ fn profile(cx: &mut Ctx<'_>, raw: &raw::Profile) -> model::Profile {
         engine,
         seal,
         self_init,
+        alerting,
+        grafana,
+        audit,
     }
 }
 

@@ -171,7 +171,15 @@ impl Env {
             .map(|(l, v)| json!({"series": text(l), "values": format!("{v}x20")}))
             .collect();
         let mut tests = Vec::new();
-        for rule in rules["groups"][0]["rules"].as_array().unwrap() {
+        for rule in rules["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["name"] == "openbao-metrics")
+            .unwrap()["rules"]
+            .as_array()
+            .unwrap()
+        {
             let alert = rule["alert"].as_str().unwrap();
             let mut exp = Vec::new();
             if firing.contains(&alert) {
