@@ -310,6 +310,7 @@ pub struct Prometheus {
     pub ca_file: String,
     pub static_targets: Vec<String>,
     pub alert_for: String,
+    pub alertmanagers: Vec<String>,
 }
 
 /// How the generated alerts differ from the catalogue's defaults.

@@ -169,8 +169,10 @@ fn text(p: &Profile, alert: Alert) -> Text {
             means: "The cluster runs with the minimum quorum (or has a single node): any further failure makes it unavailable.",
             check: "`bao operator raft list-peers`: how many voters are there, and are all healthy? Bring failed nodes back, or run at least three voters. A single-node cluster fires this by design: switch it off with `[alerts.override.OpenBaoRaftNoFailureTolerance] enabled = false`.".into(),
         },
+        // Healthy followers read up to ~4.2 s on 2.7.2 (the leader refreshes the value
+        // periodically); 10 s is autopilot's own default last-contact threshold.
         Alert::LeaderContactHigh => Text {
-            expr: format!("{} > 5000", rec("openbao:raft_leader_last_contact_ms:max")),
+            expr: format!("{} > 10000", rec("openbao:raft_leader_last_contact_ms:max")),
             summary: "The Raft leader has not heard from a follower",
             description: format!("{cluster}: the leader last heard from follower {{{{ $labels.peer_id }}}} {{{{ $value | humanize }}}} ms ago."),
             means: "A follower does not answer the leader's heartbeats: it is down, partitioned or overloaded, and may soon count as failed.",

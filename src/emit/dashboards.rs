@@ -103,14 +103,22 @@ pub(crate) fn dashboard(p: &Profile) -> Value {
         "time": {"from": "now-1h", "to": "now"},
         "refresh": "30s",
         "templating": {"list": [
-            {"type": "datasource", "name": "datasource", "label": "Data source", "query": "prometheus",
-             "current": if p.demo.is_some() { json!({"text": "Prometheus", "value": DEMO_DATASOURCE_UID}) } else { json!({}) }},
+            datasource_variable(p),
             {"type": "query", "name": "cluster", "label": "Cluster", "datasource": datasource,
              "query": "label_values(openbao:targets_up:sum, cluster)", "refresh": 2, "sort": 1,
              "current": {"text": p.openbao.cluster, "value": p.openbao.cluster}},
         ]},
         "panels": panels,
     })
+}
+
+/// Which Prometheus the panels query: Grafana's default unless the demo provisioned its own.
+fn datasource_variable(p: &Profile) -> Value {
+    let mut v = json!({"type": "datasource", "name": "datasource", "label": "Data source", "query": "prometheus"});
+    if p.demo.is_some() {
+        v["current"] = json!({"text": "Prometheus", "value": DEMO_DATASOURCE_UID});
+    }
+    v
 }
 
 /// The JSON text both deliveries carry, byte for byte.

@@ -123,11 +123,14 @@ pub(super) fn config(p: &Profile) -> String {
     } else {
         kubernetes_discovery(p, &mut job);
     }
-    let doc = json!({
+    let mut doc = json!({
         "global": {"scrape_interval": s.interval, "scrape_timeout": s.scrape_timeout, "evaluation_interval": s.interval},
         "rule_files": ["rules.yml"],
         "scrape_configs": [job],
     });
+    if !p.prometheus.alertmanagers.is_empty() {
+        doc["alerting"] = json!({"alertmanagers": [{"static_configs": [{"targets": p.prometheus.alertmanagers}]}]});
+    }
     crate::yaml::to_string(&doc)
 }
 

@@ -375,6 +375,9 @@ pub struct Prometheus {
     pub static_targets: Option<Vec<Sp<String>>>,
     /// How long a condition must hold before an alert fires (default `5m`).
     pub alert_for: Option<Sp<String>>,
+    /// `host:port` of the Alertmanagers the plain `prometheus.yml` sends alerts to (Prometheus
+    /// Operator users configure Alertmanager on their Prometheus resource instead).
+    pub alertmanagers: Option<Vec<Sp<String>>>,
 }
 
 /// The Docker Compose demo.

@@ -24,6 +24,7 @@ pub(crate) fn tool(name: &str) -> Option<PathBuf> {
     let candidates = [
         root().join(".tools/venv/bin").join(name),
         root().join(".tools/bin").join(name),
+        root().join(".tools/node/node_modules/.bin").join(name),
     ];
     let found = candidates
         .into_iter()

@@ -51,7 +51,7 @@ fn strip_loopback_keys(mut t: toml::Table) -> toml::Table {
     drop_keys(
         &mut t,
         "prometheus",
-        &["static_targets", "token_file", "ca_file"],
+        &["static_targets", "token_file", "ca_file", "alertmanagers"],
     );
     if let Some(toml::Value::Table(d)) = t.get_mut("demo") {
         for n in d

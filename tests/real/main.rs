@@ -10,6 +10,7 @@ mod workspace;
 
 mod bless_command;
 mod chart_boot;
+mod dashboards;
 mod e2e;
 mod engine_differential;
 mod engine_real;

@@ -46,6 +46,12 @@ seal "static" {
   current_key = "file:///openbao/init/unseal.key"
 }
 
+audit "file" "file" {
+  options {
+    file_path = "/openbao/logs/audit.log"
+  }
+}
+
 initialize "admin" {
   request "policy" {
     operation = "update"

@@ -45,3 +45,9 @@ seal "static" {
   current_key_id = "baogen-1"
   current_key = "file:///openbao/init/unseal.key"
 }
+
+audit "file" "file" {
+  options {
+    file_path = "/openbao/logs/audit.log"
+  }
+}

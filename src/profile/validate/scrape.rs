@@ -297,6 +297,17 @@ pub(super) fn prometheus(
         static_targets.push(t.get().clone());
     }
     let (alert_for, _, _) = cx.duration(&raw.alert_for, "5m", "prometheus.alert_for");
+    let mut alertmanagers = Vec::new();
+    for a in raw.alertmanagers.iter().flatten() {
+        cx.check(
+            Code::Address,
+            a,
+            "prometheus.alertmanagers entry",
+            rules::address,
+            "write host:port, e.g. alertmanager:9093",
+        );
+        alertmanagers.push(a.get().clone());
+    }
     model::Prometheus {
         namespace: cx.name(
             &raw.namespace,
@@ -315,5 +326,6 @@ pub(super) fn prometheus(
         ca_file,
         static_targets,
         alert_for,
+        alertmanagers,
     }
 }

@@ -3,6 +3,7 @@
 use crate::harness::{Bao, Http};
 
 use super::env::*;
+use super::observe;
 
 /// The Compose demo without Docker, zero-touch as the stack runs it: the init step's script
 /// (from compose.yaml) makes the seal key and the admin's password, every generated node
@@ -43,7 +44,11 @@ pub(super) fn scenario_demo() {
 
     let start = |name: &str, api: u16, log: &str| {
         std::fs::create_dir_all(env.dir().join(name).join("raft")).unwrap();
-        let text = to_tmp(&env.read(&format!("compose/{name}.hcl")));
+        // Each node's audit volume, as Compose gives it one.
+        let logs = env.dir().join(name).join("logs");
+        std::fs::create_dir_all(&logs).unwrap();
+        let text = to_tmp(&env.read(&format!("compose/{name}.hcl")))
+            .replace("/openbao/logs/", &format!("{}/", logs.display()));
         assert_eq!(
             text.contains("initialize \""),
             name == "openbao-node0",
@@ -121,8 +126,14 @@ pub(super) fn scenario_demo() {
         raft.join("\n")
     );
 
+    // The generated prometheus.yml sends alerts to this Alertmanager (prometheus.alertmanagers).
+    let mut am = observe::Alertmanager::start(env.dir(), env.port(18490));
     let mut prom = env.start_prometheus(None);
     prom.wait_value(&http, "count(up{job=\"openbao\"} == 1)", 3.0, PROM_WAIT);
+    // Traffic for the rate and latency rules while they are checked (the demo keeps a
+    // summary's series for 30 s after its last sample): logins write tokens through Raft, the
+    // lookups are ordinary requests.
+    let traffic = observe::Traffic::start(&node0, &password);
     prom.wait_value(
         &http,
         "count(vault_core_active{job=\"openbao\"} == 1)",
@@ -151,6 +162,18 @@ pub(super) fn scenario_demo() {
     );
     assert_eq!(code, 0, "{out}");
     env.assert_alerts(&prom, &http, &[]);
+    observe::recording_rules_return_data(&env, &mut prom, &http);
+    observe::dashboard_queries_return_data(&env, &mut prom, &http, "openbao");
+    drop(traffic);
+
+    // One node stops: its OpenBaoUnreachable (`for` 10s, the demo profile's override) reaches
+    // Alertmanager with the rule's labels and runbook; it comes back and the alert resolves.
+    let node2 = format!("127.0.0.1:{}", env.port(18434));
+    drop(baos.remove(2));
+    observe::wait_alert(&mut am, &http, &env, "OpenBaoUnreachable", &node2);
+    baos.push(start(nodes[2].0, nodes[2].1, "openbao-node2-back"));
+    baos[2].wait_health(&http, 429);
+    observe::wait_resolved(&mut am, &http, "OpenBaoUnreachable", &node2);
 
     // A restart of every node on the same storage skips self-init and unseals by itself.
     for b in &baos {
@@ -200,4 +223,29 @@ pub(super) fn scenario_demo() {
     for b in &baos {
         b.proc.assert_no_unknown_fields();
     }
+
+    // Last, as it breaks the active node: its audit file cannot be written any more.
+    let active = harness_active(&http, &baos);
+    let (name, _, metrics) = nodes[active];
+    let token = login(&http, &baos[active].api, &password);
+    observe::audit_failure_fires(
+        &env,
+        &mut prom,
+        &http,
+        &env.dir().join(name).join("logs/audit.log"),
+        baos[active].proc.pid(),
+        &baos[active].api,
+        &token,
+        &format!("127.0.0.1:{}", env.port(metrics)),
+    );
+}
+
+/// The index of the node that answers health with 200 (active).
+fn harness_active(http: &Http, baos: &[Bao]) -> usize {
+    baos.iter()
+        .position(|b| {
+            http.get(&format!("{}/v1/sys/health", b.api), None)
+                .is_ok_and(|(s, _)| s == 200)
+        })
+        .expect("an active node")
 }

@@ -8,6 +8,7 @@ mod active;
 mod all_node;
 mod demo;
 mod env;
+mod observe;
 mod scrape_token;
 mod self_init;
 
@@ -19,7 +20,13 @@ use crate::harness;
 /// Every scenario at once: they mostly wait on servers, so threads save wall time.
 #[test]
 fn every_shipped_profile_end_to_end() {
-    for t in ["bao", "prometheus", "promtool", "openssl"] {
+    for t in [
+        "bao",
+        "prometheus",
+        "promtool",
+        "openssl",
+        "prometheus-alertmanager",
+    ] {
         if common::tool(t).is_none() {
             return;
         }
