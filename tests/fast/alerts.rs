@@ -154,10 +154,10 @@ fn promtool_tests(rules_file: &Path, rules: &[Value], scenarios: &[Scenario]) ->
                                     (k.clone(), text)
                                 })
                                 .collect();
-                            l.insert(
-                                "severity".into(),
-                                rule["labels"]["severity"].as_str().unwrap().into(),
-                            );
+                            // The rule's own labels (severity, a profile's extras) join the series'.
+                            for (k, v) in rule["labels"].as_object().unwrap() {
+                                l.insert(k.clone(), v.as_str().unwrap().into());
+                            }
                             json!({"exp_labels": l, "exp_annotations": annotations})
                         })
                         .collect();

@@ -343,8 +343,11 @@ fn mask_key(path: &str, value: &str) -> String {
             let (name, index) = seg.find('[').map_or((seg, ""), |i| seg.split_at(i));
             let name = if name == value {
                 "\u{0}".to_string()
-            } else if name.strip_suffix("-data") == Some(value) {
-                "\u{0}-data".to_string()
+            } else if let Some(suffix) = ["-data", "-audit"]
+                .into_iter()
+                .find(|s| name.strip_suffix(s) == Some(value))
+            {
+                format!("\u{0}{suffix}")
             } else {
                 name.to_string()
             };

@@ -17,6 +17,7 @@ mod hostile;
 mod injection;
 mod objects;
 mod refusals;
+mod signals;
 mod startup;
 mod variants;
 mod verify;

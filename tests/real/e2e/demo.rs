@@ -233,8 +233,7 @@ pub(super) fn scenario_demo() {
         &mut prom,
         &http,
         &env.dir().join(name).join("logs/audit.log"),
-        baos[active].proc.pid(),
-        &baos[active].api,
+        &baos[active],
         &token,
         &format!("127.0.0.1:{}", env.port(metrics)),
     );

@@ -221,10 +221,9 @@ impl Env {
                     }
                 };
                 for labels in &mut hits {
-                    labels.insert(
-                        "severity".into(),
-                        rule["labels"]["severity"].as_str().unwrap().into(),
-                    );
+                    for (k, v) in rule["labels"].as_object().unwrap() {
+                        labels.insert(k.clone(), v.as_str().unwrap().into());
+                    }
                     let ann: BTreeMap<String, String> = rule["annotations"]
                         .as_object()
                         .unwrap()

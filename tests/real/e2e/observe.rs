@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::common;
-use crate::harness::{self, Http, Proc, Prom};
+use crate::harness::{self, Bao, Http, Proc, Prom};
 
 use super::env::Env;
 
@@ -276,8 +276,7 @@ pub(super) fn audit_failure_fires(
     prom: &mut Prom,
     http: &Http,
     audit_file: &Path,
-    pid: u32,
-    api: &str,
+    node: &Bao,
     token: &str,
     instance: &str,
 ) {
@@ -288,8 +287,8 @@ pub(super) fn audit_failure_fires(
     );
     std::fs::remove_file(audit_file).unwrap();
     std::fs::create_dir(audit_file).unwrap();
-    harness::run(Command::new("kill").args(["-HUP", &pid.to_string()]));
-    let lookup = format!("{api}/v1/auth/token/lookup-self");
+    harness::run(Command::new("kill").args(["-HUP", &node.proc.pid().to_string()]));
+    let lookup = format!("{}/v1/auth/token/lookup-self", node.api);
     harness::wait_for("a request OpenBao cannot audit", DATA_WAIT, || {
         std::thread::sleep(Duration::from_millis(200));
         matches!(http.get(&lookup, Some(token)), Ok((500, _))).then_some(())
