@@ -10,8 +10,11 @@ use serde_json::{json, Value};
 
 use crate::common::{self, TempDir};
 
-/// (series, values in promtool's expanding notation): a healthy two-node cluster over an hour.
-fn healthy(m: &str) -> Vec<(String, String)> {
+/// (series, values in promtool's expanding notation).
+type Series = Vec<(String, String)>;
+
+/// A healthy two-node cluster over an hour.
+fn healthy(m: &str) -> Series {
     let n = |i: u8| format!("job=\"openbao\",cluster=\"openbao\",instance=\"openbao-{i}\"");
     let mut s = Vec::new();
     for i in 0..2 {
@@ -67,7 +70,7 @@ fn healthy(m: &str) -> Vec<(String, String)> {
 }
 
 /// Replace the healthy values of every series whose text starts with `prefix`.
-fn with(mut s: Vec<(String, String)>, prefix: &str, values: &str) -> Vec<(String, String)> {
+fn with(mut s: Series, prefix: &str, values: &str) -> Series {
     let mut hit = false;
     for (name, v) in &mut s {
         if name.starts_with(prefix) {
@@ -80,7 +83,7 @@ fn with(mut s: Vec<(String, String)>, prefix: &str, values: &str) -> Vec<(String
 }
 
 /// What breaks, and the alerts that must then fire (all others stay quiet).
-fn scenarios(m: &str) -> Vec<(&'static str, Vec<(String, String)>, &'static [&'static str])> {
+fn scenarios(m: &str) -> Vec<(&'static str, Series, &'static [&'static str])> {
     let p = |s: &str| format!("{m}_{s}");
     let leader = "{job=\"openbao\",cluster=\"openbao\",instance=\"openbao-0\"";
     vec![
