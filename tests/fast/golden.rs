@@ -170,3 +170,24 @@ fn every_shipped_profile_has_every_artifact_of_its_kind() {
         }
     }
 }
+
+/// The README's coverage table is generated from the tables the rules, alerts and dashboards
+/// are built from; blessing rewrites it between its markers.
+#[test]
+fn readme_coverage_table_is_current() {
+    let path = common::root().join("README.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- coverage -->\n", "<!-- /coverage -->");
+    let i = text.find(start).expect("README has a coverage marker") + start.len();
+    let j = text[i..].find(end).expect("README has a coverage end marker") + i;
+    let table = baogen::emit::coverage::table();
+    if text[i..j] != table {
+        if bless() {
+            std::fs::write(&path, format!("{}{table}{}", &text[..i], &text[j..])).unwrap();
+            return;
+        }
+        panic!(
+            "README.md's coverage table is out of date; expected:\n{table}\nRun: BAOGEN_BLESS=1 cargo test --test fast -- golden::"
+        );
+    }
+}
