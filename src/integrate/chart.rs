@@ -79,6 +79,7 @@ pub(super) fn check(p: &Profile, objects: &[&Value], sts: Option<usize>) -> Resu
     wiring(p, objects[at], container)?;
     tls_mounted(p, container)?;
     first_boot_inputs(p, container)?;
+    audit_mounted(p, container)?;
     chart_config(p, objects, objects[at], container)
 }
 
@@ -223,6 +224,21 @@ fn first_boot_inputs(p: &Profile, container: &Value) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// A declarative audit file lives on a volume: on the container's own filesystem it would be
+/// lost with the pod (or unwritable), and OpenBao refuses every request it cannot audit.
+fn audit_mounted(p: &Profile, container: &Value) -> Result<(), Error> {
+    let Some(audit) = &p.audit else {
+        return Ok(());
+    };
+    if audit.dir().is_none() || under_a_mount(container, &audit.file) {
+        return Ok(());
+    }
+    Err(Error::Input(format!(
+        "audit.file {} is not under any path mounted into the OpenBao container: the audit log would be lost with the pod, and OpenBao answers 500 to every request it cannot audit. Enable the chart's audit volume in values.yaml: server.auditStorage: {{enabled: true, mountPath: /openbao/audit}} (and put audit.file under it), or write the device to stdout",
+        audit.file
+    )))
 }
 
 /// The chart's own configuration files (every `.hcl` in a ConfigMap the container mounts,

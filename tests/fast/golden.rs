@@ -179,7 +179,10 @@ fn readme_coverage_table_is_current() {
     let text = std::fs::read_to_string(&path).unwrap();
     let (start, end) = ("<!-- coverage -->\n", "<!-- /coverage -->");
     let i = text.find(start).expect("README has a coverage marker") + start.len();
-    let j = text[i..].find(end).expect("README has a coverage end marker") + i;
+    let j = text[i..]
+        .find(end)
+        .expect("README has a coverage end marker")
+        + i;
     let table = baogen::emit::coverage::table();
     if text[i..j] != table {
         if bless() {

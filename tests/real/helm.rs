@@ -650,3 +650,60 @@ fn a_self_initialising_profile_needs_the_first_pod_wiring_the_seal_and_the_admin
         assert!(text(&out.stderr).contains(says), "{}", text(&out.stderr));
     }
 }
+
+#[test]
+fn an_audit_file_must_be_on_the_charts_audit_volume() {
+    let (Some(helm), Some(chart)) = (common::tool("helm3"), official_chart()) else {
+        return;
+    };
+    let ws = workspace("helm-audit");
+    let profile =
+        std::fs::read_to_string(ws.path().join("profiles/examples/self-init.toml")).unwrap();
+    std::fs::write(
+        ws.path().join("profiles/examples/audited.toml"),
+        format!("{profile}\n[audit]\nfile = \"/openbao/audit/audit.log\"\n"),
+    )
+    .unwrap();
+    let render = |audit_storage: &str| {
+        std::fs::write(ws.path().join("audit.yaml"), audit_storage).unwrap();
+        let mut cmd = Command::new(&helm);
+        cmd.args(["template", "openbao"]).arg(&chart).args([
+            "--namespace",
+            "openbao",
+            "--values",
+            "openbao-values.yaml",
+            "--values",
+            "openbao-values-self-init.yaml",
+            "--values",
+            "audit.yaml",
+            "--post-renderer",
+            env!("CARGO_BIN_EXE_baogen"),
+            "--post-renderer-args",
+            "helm-post-render",
+            "--post-renderer-args",
+            "profiles/examples/audited.toml",
+        ]);
+        cmd.current_dir(ws.path());
+        helm_env(&mut cmd, ws.path());
+        cmd.output().unwrap()
+    };
+    let out = render("server:\n  auditStorage:\n    enabled: true\n");
+    assert_ok(&out, "the chart's audit volume at /openbao/audit");
+    let stream = text(&out.stdout);
+    assert!(
+        stream.contains("audit \\\"file\\\" \\\"file\\\"")
+            || stream.contains("audit \"file\" \"file\""),
+        "the server configuration carries the audit device"
+    );
+    assert!(
+        stream.contains("name: openbao-openbao-dashboard"),
+        "the post-renderer adds the dashboard ConfigMap"
+    );
+    let out = render("server:\n  auditStorage:\n    enabled: false\n");
+    assert_failed(&out, "an audit file on no volume");
+    assert!(
+        text(&out.stderr).contains("audit.file /openbao/audit/audit.log"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -44,6 +44,8 @@ fn check_package(pkg: &Path) {
         [
             "ci/role-openbao-kubernetes-secrets-openbao.yaml",
             "ci/rolebinding-openbao-kubernetes-secrets-openbao.yaml",
+            // The dashboard, in Grafana's (Prometheus') namespace for its sidecar.
+            "monitoring/configmap-openbao-openbao-dashboard.yaml",
             // baogen's server configuration, for the pods to load.
             "openbao/configmap-openbao-baogen-config.yaml",
             "openbao/prometheusrule-openbao-metrics-alerts.yaml",
@@ -139,6 +141,7 @@ fn kubectl_kustomize_runs_the_legacy_plugin_as_a_generator() {
             kinds,
             [
                 "ConfigMap/openbao-baogen-config",
+                "ConfigMap/openbao-openbao-dashboard",
                 "PrometheusRule/openbao-metrics-alerts",
                 "Role/openbao-service-registration",
                 "RoleBinding/openbao-service-registration",

@@ -30,8 +30,8 @@ fn makefile_snippet_renders_and_checks() {
     assert_ok(&out, "make manifests.yaml");
     let manifests = std::fs::read_to_string(ws.path().join("manifests.yaml")).unwrap();
     // Service, ServiceMonitor, the registration Role and RoleBinding, the server config's
-    // ConfigMap, the PrometheusRule.
-    assert_eq!(objects(&manifests).len(), 6);
+    // ConfigMap, the dashboard's ConfigMap, the PrometheusRule.
+    assert_eq!(objects(&manifests).len(), 7);
 
     // check: exit 1 on drift (nothing rendered yet), 0 once rendered.
     let out = run("check");
