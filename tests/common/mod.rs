@@ -160,3 +160,13 @@ impl Lcg {
         (self.0 >> 33) % bound
     }
 }
+
+/// The alerting rules of a rendered rule file's `groups` (the `openbao-metrics` group).
+pub(crate) fn alert_rules(groups: &serde_json::Value) -> Vec<serde_json::Value> {
+    groups
+        .as_array()
+        .and_then(|gs| gs.iter().find(|g| g["name"] == "openbao-metrics"))
+        .and_then(|g| g["rules"].as_array())
+        .expect("an openbao-metrics rule group")
+        .clone()
+}

@@ -217,15 +217,7 @@ fn each_alert_fires_only_for_the_affected_cluster() {
                 serde_json::to_string(&json!({ "groups": groups })).unwrap(),
             )
             .unwrap();
-            let rules = groups
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|g| g["name"] == "openbao-metrics")
-                .unwrap()["rules"]
-                .as_array()
-                .unwrap()
-                .clone();
+            let rules = common::alert_rules(&groups);
             let alerts: Vec<&str> = rules.iter().filter_map(|r| r["alert"].as_str()).collect();
             for s in &scenarios {
                 for (a, _) in &s.firing {
@@ -257,15 +249,8 @@ fn the_renewal_alert_fires_when_the_cronjob_stops_succeeding() {
     let rules_file = tmp.path().join("rules.yml");
     std::fs::write(&rules_file, &art.files["prometheus/rules.yml"]).unwrap();
     let rules: Value = serde_saphyr::from_str(&art.files["prometheus/rules.yml"]).unwrap();
-    let rule = rules["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["name"] == "openbao-metrics")
-        .unwrap()["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
+    let rule = common::alert_rules(&rules["groups"])
+        .into_iter()
         .find(|r| r["alert"] == "OpenBaoScrapeTokenRenewalStale")
         .expect("the renewal alert")
         .clone();

@@ -171,15 +171,7 @@ impl Env {
             .map(|(l, v)| json!({"series": text(l), "values": format!("{v}x20")}))
             .collect();
         let mut tests = Vec::new();
-        for rule in rules["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|g| g["name"] == "openbao-metrics")
-            .unwrap()["rules"]
-            .as_array()
-            .unwrap()
-        {
+        for rule in &common::alert_rules(&rules["groups"]) {
             let alert = rule["alert"].as_str().unwrap();
             let mut exp = Vec::new();
             if firing.contains(&alert) {
