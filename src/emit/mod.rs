@@ -69,7 +69,8 @@ pub fn render(p: &Profile) -> Artifacts {
     }
 
     let rules = alerts::rules(p);
-    let groups = prometheus::rule_groups(&recording::rules(p), &rules);
+    let records = recording::rules(p);
+    let groups = prometheus::rule_groups(&records, &rules);
     out.add(
         "prometheus/prometheus.yml",
         format!("{hash}{}", prometheus::config(p)),
@@ -78,7 +79,7 @@ pub fn render(p: &Profile) -> Artifacts {
         "prometheus/rules.yml",
         format!(
             "{hash}{}",
-            crate::yaml::to_string(&serde_json::json!({"groups": groups}))
+            crate::yaml::to_string(&prometheus::RuleFile { groups: &groups })
         ),
     );
     if let Some(g) = &p.grafana {
@@ -93,7 +94,7 @@ pub fn render(p: &Profile) -> Artifacts {
         );
     }
     if p.kind != Kind::Demo {
-        let rule = monitoring::prometheus_rule(p, groups.clone());
+        let rule = monitoring::prometheus_rule(p, &groups);
         out.add_object(
             "kubernetes/prometheusrule.yaml".into(),
             &hash,

@@ -133,8 +133,8 @@ impl Relabeling {
 }
 
 #[derive(Serialize)]
-pub(super) struct PrometheusRuleSpec {
-    pub groups: serde_json::Value,
+pub(super) struct PrometheusRuleSpec<'a> {
+    pub groups: &'a super::prometheus::Groups<'a>,
 }
 
 fn metadata(p: &Profile, name: &str) -> Metadata {
@@ -241,10 +241,10 @@ pub(super) fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
     }
 }
 
-pub(super) fn prometheus_rule(
+pub(super) fn prometheus_rule<'a>(
     p: &Profile,
-    groups: serde_json::Value,
-) -> Object<PrometheusRuleSpec> {
+    groups: &'a super::prometheus::Groups<'a>,
+) -> Object<PrometheusRuleSpec<'a>> {
     Object {
         api_version: API_VERSION,
         kind: "PrometheusRule",

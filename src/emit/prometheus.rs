@@ -2,6 +2,7 @@
 //! `static_targets`, Kubernetes discovery otherwise, the equivalent of the monitor objects) and
 //! `rules.yml`.
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::alerts::Rule;
@@ -134,10 +135,33 @@ pub(super) fn config(p: &Profile) -> String {
     crate::yaml::to_string(&doc)
 }
 
-/// The rule groups both rule outputs carry: the recording rules, then the alerts that read them.
-pub(super) fn rule_groups(records: &[Record], alerts: &[Rule]) -> Value {
-    json!([
-        {"name": "openbao-recording", "rules": records},
-        {"name": "openbao-metrics", "rules": alerts},
-    ])
+/// One rule group of both rule outputs.
+#[derive(Serialize)]
+pub(super) struct Group<'a, T> {
+    name: &'static str,
+    rules: &'a [T],
+}
+
+/// The rule groups both rule outputs carry: the recording rules, then the alerts that read
+/// them (a tuple struct serializes as a sequence).
+#[derive(Serialize)]
+pub(super) struct Groups<'a>(Group<'a, Record>, Group<'a, Rule>);
+
+pub(super) fn rule_groups<'a>(records: &'a [Record], alerts: &'a [Rule]) -> Groups<'a> {
+    Groups(
+        Group {
+            name: "openbao-recording",
+            rules: records,
+        },
+        Group {
+            name: "openbao-metrics",
+            rules: alerts,
+        },
+    )
+}
+
+/// `rules.yml`.
+#[derive(Serialize)]
+pub(super) struct RuleFile<'a> {
+    pub groups: &'a Groups<'a>,
 }
