@@ -113,7 +113,7 @@ fn text(p: &Profile, alert: Alert) -> Text {
                 summary: "Prometheus cannot scrape OpenBao metrics",
                 description: format!("{node}: the scrape target is down or missing. Check the token, the CA and serverName, and that the target has endpoints (see VERIFY.md)."),
                 means: "Prometheus got no metrics from a target, or has no target at all: every other alert is blind for that node.",
-                check: "Is the pod running and ready? Does the Service have endpoints (the EndpointSlice check above)? Does the direct `curl` check pass with the same token and CA? A 403 means the token expired or lost its policy; a TLS error means the CA or serverName is wrong.".into(),
+                check: unreachable_check(p),
             }
         }
         Alert::NoActiveNode => Text {
@@ -219,6 +219,22 @@ fn text(p: &Profile, alert: Alert) -> Text {
         },
         Alert::ScrapeTokenRenewalStale => renewal_stale(p),
     }
+}
+
+fn unreachable_check(p: &Profile) -> String {
+    if p.demo.is_some() {
+        return "Is the node's container running (`docker compose ps`, `docker compose logs NODE`)? Does the direct `wget` check above answer from inside it?".into();
+    }
+    let mut check = "Is the pod running and ready? Does the Service have endpoints (the EndpointSlice check above)? Does the direct `curl` check above pass?".to_string();
+    if p.scrape.uses_token() {
+        check.push_str(" A 403 means the token expired or lost its policy.");
+    }
+    if p.scrape.ca_config_map.is_some() {
+        check.push_str(
+            " A TLS error means the CA or the serverName does not match the serving certificate.",
+        );
+    }
+    check
 }
 
 fn audit_check(p: &Profile) -> String {
