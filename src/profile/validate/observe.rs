@@ -208,3 +208,110 @@ pub(super) fn audit(cx: &mut Ctx<'_>, raw: &Sp<raw::Audit>, version: Version) ->
     };
     model::Audit { path, file }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::diag::Code;
+
+    const BASE: &str = r#"
+profile = "active"
+[listener.api]
+address = "0.0.0.0:8200"
+tls_cert_file = "/openbao/tls/tls.crt"
+tls_key_file = "/openbao/tls/tls.key"
+[scrape]
+token_secret = { name = "t", key = "token" }
+ca_config_map = { name = "c", key = "ca.crt" }
+"#;
+
+    /// `top` goes before the first table, `extra` after the base's.
+    fn load(top: &str, extra: &str) -> Result<crate::model::Profile, Vec<Code>> {
+        let text = format!("{top}{BASE}{extra}");
+        crate::profile::parse(std::path::Path::new("p.toml"), text.as_bytes())
+            .map_err(|d| d.iter().map(|d| d.code).collect())
+    }
+
+    #[test]
+    fn declarative_audit_starts_at_2_4_0() {
+        let audit = "[audit]\nfile = \"/openbao/audit/audit.log\"\n";
+        assert!(load("openbao_version = \"2.4.0\"\n", audit).is_ok());
+        assert_eq!(
+            load("openbao_version = \"2.3.9\"\n", audit).unwrap_err(),
+            [Code::AuditTooOld]
+        );
+    }
+
+    #[test]
+    fn audit_to_stdout_needs_no_path_and_no_volume() {
+        let p = load("", "[audit]\nfile = \"stdout\"\npath = \"console\"\n").unwrap();
+        let a = p.audit.unwrap();
+        assert_eq!(
+            (a.path.as_str(), a.file.as_str(), a.dir()),
+            ("console", "stdout", None)
+        );
+        let p = load("", "[audit]\nfile = \"/var/log/openbao/audit.log\"\n").unwrap();
+        let a = p.audit.unwrap();
+        assert_eq!(
+            (a.path.as_str(), a.dir()),
+            ("file", Some("/var/log/openbao"))
+        );
+    }
+
+    #[test]
+    fn overrides_reach_the_model_and_only_for_emitted_alerts() {
+        let p = load(
+            "",
+            "[alerts]\nrunbook_base_url = \"https://x.example/ops/\"\n[alerts.override.OpenBaoRequestLatencyHigh]\nseverity = \"info\"\nfor = \"1m\"\nlabels = { team = \"a\" }\nenabled = false\n",
+        )
+        .unwrap();
+        assert_eq!(
+            p.alerting.runbook_base.as_deref(),
+            Some("https://x.example/ops")
+        );
+        let o = &p.alerting.overrides[&crate::catalog::Alert::RequestLatencyHigh];
+        assert_eq!(
+            (
+                o.severity.as_deref(),
+                o.for_.as_deref(),
+                o.labels["team"].as_str(),
+                o.enabled
+            ),
+            (Some("info"), Some("1m"), "a", false)
+        );
+        // Sealed is every-node only; the active profile does not emit it.
+        assert_eq!(
+            load("", "[alerts.override.OpenBaoSealed]\nenabled = false\n").unwrap_err(),
+            [Code::UnknownAlert]
+        );
+        let all_node = "[alerts.override.OpenBaoSealed]\nenabled = false\n";
+        let text = format!("{}{all_node}", BASE.replace("\"active\"", "\"all-node\""));
+        let p = crate::profile::parse(std::path::Path::new("p.toml"), text.as_bytes());
+        assert!(
+            p.as_ref().map_or_else(
+                |d| !d.iter().any(|d| d.code == Code::UnknownAlert),
+                |p| !p.alerting.overrides[&crate::catalog::Alert::Sealed].enabled
+            ),
+            "all-node emits OpenBaoSealed: its override is accepted"
+        );
+    }
+
+    #[test]
+    fn dashboards_default_on_with_the_charts_sidecar_label() {
+        let p = load("", "").unwrap();
+        let g = p.grafana.unwrap();
+        assert_eq!(g.namespace, "monitoring");
+        assert_eq!(g.sidecar_labels["grafana_dashboard"], "1");
+        let p = load("", "[grafana]\ndashboards = false\n").unwrap();
+        assert!(p.grafana.is_none());
+        let p = load(
+            "",
+            "[grafana]\nnamespace = \"grafana\"\nsidecar_labels = { dash = \"yes\" }\n",
+        )
+        .unwrap();
+        let g = p.grafana.unwrap();
+        assert_eq!(
+            (g.namespace.as_str(), g.sidecar_labels.len()),
+            ("grafana", 1)
+        );
+    }
+}
