@@ -610,24 +610,13 @@ fn a_self_initialising_profile_needs_the_first_pod_wiring_the_seal_and_the_admin
     let good = std::fs::read_to_string(ws.path().join("openbao-values-self-init.yaml")).unwrap();
     let render = |overlay: &str| {
         std::fs::write(ws.path().join("overlay.yaml"), overlay).unwrap();
-        let mut cmd = Command::new(&helm);
-        cmd.args(["template", "openbao"]).arg(&chart).args([
-            "--namespace",
-            "openbao",
-            "--values",
-            "openbao-values.yaml",
-            "--values",
-            "overlay.yaml",
-            "--post-renderer",
-            env!("CARGO_BIN_EXE_baogen"),
-            "--post-renderer-args",
-            "helm-post-render",
-            "--post-renderer-args",
+        helm_template(
+            &helm,
+            &chart,
+            ws.path(),
+            &["openbao-values.yaml", "overlay.yaml"],
             "profiles/examples/self-init.toml",
-        ]);
-        cmd.current_dir(ws.path());
-        helm_env(&mut cmd, ws.path());
-        cmd.output().unwrap()
+        )
     };
     assert_ok(&render(&good), "the README's self-init values");
     let every_pod = good.replace(
@@ -666,26 +655,17 @@ fn an_audit_file_must_be_on_the_charts_audit_volume() {
     .unwrap();
     let render = |audit_storage: &str| {
         std::fs::write(ws.path().join("audit.yaml"), audit_storage).unwrap();
-        let mut cmd = Command::new(&helm);
-        cmd.args(["template", "openbao"]).arg(&chart).args([
-            "--namespace",
-            "openbao",
-            "--values",
-            "openbao-values.yaml",
-            "--values",
-            "openbao-values-self-init.yaml",
-            "--values",
-            "audit.yaml",
-            "--post-renderer",
-            env!("CARGO_BIN_EXE_baogen"),
-            "--post-renderer-args",
-            "helm-post-render",
-            "--post-renderer-args",
+        helm_template(
+            &helm,
+            &chart,
+            ws.path(),
+            &[
+                "openbao-values.yaml",
+                "openbao-values-self-init.yaml",
+                "audit.yaml",
+            ],
             "profiles/examples/audited.toml",
-        ]);
-        cmd.current_dir(ws.path());
-        helm_env(&mut cmd, ws.path());
-        cmd.output().unwrap()
+        )
     };
     let out = render("server:\n  auditStorage:\n    enabled: true\n");
     assert_ok(&out, "the chart's audit volume at /openbao/audit");
@@ -706,4 +686,33 @@ fn an_audit_file_must_be_on_the_charts_audit_volume() {
         "{}",
         text(&out.stderr)
     );
+}
+
+/// `helm template` of the official chart with these values files, through baogen's
+/// post-renderer for `profile`, in the workspace `dir`.
+fn helm_template(
+    helm: &Path,
+    chart: &Path,
+    dir: &Path,
+    values: &[&str],
+    profile: &str,
+) -> std::process::Output {
+    let mut cmd = Command::new(helm);
+    cmd.args(["template", "openbao"])
+        .arg(chart)
+        .args(["--namespace", "openbao"]);
+    for v in values {
+        cmd.args(["--values", v]);
+    }
+    cmd.args([
+        "--post-renderer",
+        env!("CARGO_BIN_EXE_baogen"),
+        "--post-renderer-args",
+        "helm-post-render",
+        "--post-renderer-args",
+        profile,
+    ]);
+    cmd.current_dir(dir);
+    helm_env(&mut cmd, dir);
+    cmd.output().unwrap()
 }

@@ -213,16 +213,7 @@ pub(super) fn audit(cx: &mut Ctx<'_>, raw: &Sp<raw::Audit>, version: Version) ->
 mod tests {
     use crate::diag::Code;
 
-    const BASE: &str = r#"
-profile = "active"
-[listener.api]
-address = "0.0.0.0:8200"
-tls_cert_file = "/openbao/tls/tls.crt"
-tls_key_file = "/openbao/tls/tls.key"
-[scrape]
-token_secret = { name = "t", key = "token" }
-ca_config_map = { name = "c", key = "ca.crt" }
-"#;
+    use super::super::selfinit::tests::BASE;
 
     /// `top` goes before the first table, `extra` after the base's.
     fn load(top: &str, extra: &str) -> Result<crate::model::Profile, Vec<Code>> {

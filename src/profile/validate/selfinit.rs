@@ -272,10 +272,11 @@ fn env_name(s: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use crate::diag::Code;
 
-    const BASE: &str = r#"
+    /// A valid active profile with a seal: the unit tests of validation add to it.
+    pub(in crate::profile::validate) const BASE: &str = r#"
 profile = "active"
 [listener.api]
 address = "0.0.0.0:8200"
