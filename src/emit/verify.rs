@@ -1,22 +1,18 @@
-//! VERIFY.md: the how-to's verification and troubleshooting steps with this profile's names.
+//! VERIFY.md: the how-to's verification and troubleshooting steps with this profile's names,
+//! then one runbook section per alert. Plain Rust writing prose (a template engine cost a
+//! third of a render in parsing its template on every start); each section is one function,
+//! in the order the document reads.
 
-use std::sync::OnceLock;
-
-use minijinja::{context, Environment};
+use std::fmt::Write;
 
 use super::alerts::Rule;
-use crate::model::{Kind, Profile};
+use crate::model::{Admin, KeyRef, Kind, Profile, Source};
 
-const TEMPLATE: &str = include_str!("../../templates/VERIFY.md.j2");
-
-fn environment() -> &'static Environment<'static> {
-    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
-    ENV.get_or_init(|| {
-        let mut env = Environment::new();
-        env.add_template("VERIFY.md", TEMPLATE)
-            .expect("the VERIFY.md template parses");
-        env
-    })
+/// Writing into a `String` cannot fail.
+macro_rules! put {
+    ($out:expr, $($fmt:tt)*) => {
+        let _ = write!($out, $($fmt)*);
+    };
 }
 
 /// What the profile can and cannot see: the caveat column of the how-to.
@@ -47,78 +43,524 @@ fn jsonpath_key(key: &str) -> String {
     key.replace('.', "\\.")
 }
 
-pub(super) fn render(p: &Profile, rules: &[Rule]) -> String {
-    let s = &p.scrape;
-    let first = p.demo.as_ref().and_then(|d| d.nodes.first());
-    let key = |r: &crate::model::KeyRef| context! { name => &r.name, key => &r.key };
-    let monitor_labels = p
-        .prometheus
-        .monitor_labels
+/// `key: value` pairs as code spans, comma-separated.
+fn label_list(labels: &crate::model::Labels) -> String {
+    labels
         .iter()
         .map(|(k, v)| format!("`{k}: {v}`"))
         .collect::<Vec<_>>()
-        .join(", ");
-    let ctx = context! {
-        kind => p.kind.as_str(),
-        profile_file => code_span(&p.path.file_name().map_or_else(|| "profile".into(), |f| f.to_string_lossy())),
-        caveat => caveat(p.kind),
-        namespace => &p.openbao.namespace,
-        service_account => &p.openbao.service_account,
-        service => &s.service_name,
-        job => &s.job,
-        prefix => p.telemetry.prefix(),
-        policy_name => &s.policy_name,
-        self_init => p.self_init.is_some(),
-        admin_user => p.self_init.as_ref().and_then(|si| match &si.admin {
-            crate::model::Admin::Userpass { username, .. } => Some(username.clone()),
-            _ => None,
-        }),
-        admin_file => p.self_init.as_ref().and_then(|si| match &si.admin {
-            crate::model::Admin::Userpass { password: crate::model::Source::File(f), .. } => Some(f.clone()),
-            _ => None,
-        }),
-        token_role => s.token_role.as_ref().map(|r| r.name.clone()),
-        token_period => s.token_role.as_ref().map(|r| r.period.clone()),
-        renewal => s.token_role.as_ref().and_then(|r| r.renewal.as_ref()).map(|_| format!("{}/{}", p.openbao.namespace, crate::emit::token::renewal_name(p))),
-        renewal_schedule => s.token_role.as_ref().and_then(|r| r.renewal.as_ref()).map(|n| format!("on schedule `{}`", n.schedule)),
-        token => s.token_secret.as_ref().map(key),
-        ca => s.ca_config_map.as_ref().map(key),
-        scheme => s.scheme(),
-        server_name => &s.server_name,
-        port => s.port,
-        monitor_kind => if p.kind == Kind::AllNode { "PodMonitor" } else { "ServiceMonitor" },
-        monitor_labels => if monitor_labels.is_empty() { "none set".to_string() } else { monitor_labels },
-        nodes => p.demo.as_ref().map(|d| d.nodes.iter().map(|n| context! { name => &n.name }).collect::<Vec<_>>()),
-        first_node => first.map(|n| n.name.clone()),
-        first_port => first.map(|n| n.scrape_port()),
-        prometheus_port => p.demo.as_ref().map(|d| d.prometheus_port),
-        prometheus_namespace => &p.prometheus.namespace,
-        // The active Service's one pod; for all-node, the first pod (any pod answers for itself).
-        forward_target => if p.kind == Kind::Active { format!("svc/{}", s.service_name) } else { format!("pod/{}-0", p.openbao.statefulset) },
-        token_path => s.token_secret.as_ref().map(|t| jsonpath_key(&t.key)),
-        ca_path => s.ca_config_map.as_ref().map(|c| jsonpath_key(&c.key)),
-        cluster => &p.openbao.cluster,
-        grafana => p.grafana.as_ref().map(|g| context! {
-            namespace => &g.namespace,
-            labels => g.sidecar_labels.iter().map(|(k, v)| format!("`{k}: {v}`")).collect::<Vec<_>>().join(", "),
-        }),
-        grafana_port => p.demo.as_ref().map(|d| d.grafana_port),
-        dashboard_title => super::dashboards::title(p),
-        dashboard_config_map => super::dashboards::config_map_name(p),
-        alerts => rules.iter().map(|r| context! {
-            name => r.alert,
-            severity => &r.labels["severity"],
-            for => &r.for_,
-            summary => &r.annotations["summary"],
-            means => r.runbook.means,
-            check => &r.runbook.check,
-        }).collect::<Vec<_>>(),
+        .join(", ")
+}
+
+/// The names every section uses.
+struct Names<'a> {
+    p: &'a Profile,
+    ns: &'a str,
+    job: &'a str,
+    prefix: &'a str,
+    token: Option<&'a KeyRef>,
+    ca: Option<&'a KeyRef>,
+    monitor_kind: &'static str,
+}
+
+pub(super) fn render(p: &Profile, rules: &[Rule]) -> String {
+    let n = Names {
+        p,
+        ns: &p.openbao.namespace,
+        job: &p.scrape.job,
+        prefix: p.telemetry.prefix(),
+        token: p.scrape.token_secret.as_ref(),
+        ca: p.scrape.ca_config_map.as_ref(),
+        monitor_kind: if p.kind == Kind::AllNode {
+            "PodMonitor"
+        } else {
+            "ServiceMonitor"
+        },
     };
-    let mut text = environment()
-        .get_template("VERIFY.md")
-        .and_then(|t| t.render(ctx))
-        .expect("the VERIFY.md template renders with every profile");
-    // minijinja drops the template's final newline.
-    text.push('\n');
-    text
+    let mut out = String::with_capacity(16 * 1024);
+    let profile_file = code_span(
+        &p.path
+            .file_name()
+            .map_or_else(|| "profile".into(), |f| f.to_string_lossy()),
+    );
+    put!(
+        out,
+        "# Verify the {kind} scrape
+
+Generated by baogen from {profile_file}. These are the verification and troubleshooting
+steps of the secure-metrics how-to, with this profile's names filled in.
+
+**What this profile shows and hides:** {caveat}
+
+",
+        kind = p.kind.as_str(),
+        caveat = caveat(p.kind),
+    );
+    match &p.demo {
+        Some(demo) if p.kind == Kind::Demo => {
+            demo_start(&mut out, &n, demo);
+            demo_check(&mut out, &n, demo);
+        }
+        _ => {
+            before_you_begin(&mut out, &n);
+            cluster_check(&mut out, &n);
+        }
+    }
+    out.push('\n');
+    dashboards(&mut out, &n);
+    out.push('\n');
+    if p.kind != Kind::Demo {
+        troubleshooting(&mut out, &n);
+    }
+    alerts(&mut out, &n, rules);
+    out.push('\n');
+    out
+}
+
+fn demo_start(out: &mut String, n: &Names, demo: &crate::model::Demo) {
+    let first = demo.nodes.first().map_or("", |f| f.name.as_str());
+    out.push_str("## Start the stack\n\n```sh\ncd compose && docker compose up -d\n");
+    let Some(si) = &n.p.self_init else {
+        put!(out, "docker compose exec {first} bao operator init\n");
+        out.push_str("# unseal every node with the keys printed above:\n");
+        for node in &demo.nodes {
+            put!(
+                out,
+                "docker compose exec {} bao operator unseal\n",
+                node.name
+            );
+        }
+        out.push_str("```");
+        return;
+    };
+    let login = match &si.admin {
+        Admin::Userpass {
+            username,
+            password: Source::File(file),
+            ..
+        } => Some((username, file)),
+        _ => None,
+    };
+    out.push_str(
+        "```\n\nThe stack starts initialised and unsealed: its first step generates the seal key",
+    );
+    if login.is_some() {
+        out.push_str(" and\nthe admin's password");
+    }
+    put!(
+        out,
+        " into a volume, {first} configures itself on its first start and the
+other nodes join it."
+    );
+    if let Some((user, file)) = login {
+        put!(
+            out,
+            " Log in as the administrator with the generated password:
+
+```sh
+docker compose exec {first} sh -c 'bao login -method=userpass username={user} password=\"$(cat {file})\"'
+```"
+        );
+    }
+}
+
+fn demo_check(out: &mut String, n: &Names, demo: &crate::model::Demo) {
+    let (job, prefix) = (n.job, n.prefix);
+    let first = demo.nodes.first();
+    put!(
+        out,
+        "
+
+## Verify the result
+
+Query Prometheus at http://127.0.0.1:{port}:
+
+    count(up{{job=\"{job}\"}} == 1)
+
+Expected result: {count}, one per node.
+
+    {prefix}_core_active
+
+Expected result: exactly one node with value 1.
+
+Test one node directly, from inside its container:
+
+```sh
+docker compose exec {first} wget -qO- \"http://127.0.0.1:{first_port}/v1/sys/metrics?format=prometheus\"
+```
+
+Expected result: Prometheus text that includes `{prefix}_core_active`.",
+        port = demo.prometheus_port,
+        count = demo.nodes.len(),
+        first = first.map_or("", |f| f.name.as_str()),
+        first_port = first.map_or(0, |f| f.scrape_port()),
+    );
+}
+
+fn before_you_begin(out: &mut String, n: &Names) {
+    let (p, ns) = (n.p, n.ns);
+    let s = &p.scrape;
+    let self_init = p.self_init.is_some();
+    out.push_str("## Before you begin\n\n");
+    if let Some(ca) = n.ca {
+        put!(
+            out,
+            "OpenBao's serving certificate must be signed by the CA in ConfigMap `{}` (key
+`{}`) and name `{}` in its subject alternative names: the
+{} verifies it with that serverName, and `curl` below does too. Check it with
+`openssl x509 -noout -ext subjectAltName -in tls.crt`.
+
+",
+            ca.name,
+            ca.key,
+            s.server_name,
+            n.monitor_kind
+        );
+    }
+    if self_init {
+        out.push_str("The first pod writes the metrics policy");
+        if s.token_role.is_some() {
+            out.push_str(" and the token role");
+        }
+        out.push_str(
+            " when it self-initialises; on
+a server that is already running, `baogen apply` with this profile writes them. Then
+store a token minted from the role:",
+        );
+    } else if n.token.is_some() {
+        out.push_str(
+            "Write the metrics policy and the token role scrape tokens are minted from (`baogen apply`
+with this profile does both; PROFILE below is its path), and store a token that has only that policy:",
+        );
+    } else {
+        out.push_str(
+            "Prometheus scrapes without a token, so OpenBao needs no metrics policy; store the CA it
+verifies OpenBao's certificate with:",
+        );
+    }
+    out.push_str("\n\n```sh\n");
+    if let Some(token) = n.token {
+        if !self_init {
+            out.push_str("baogen apply PROFILE\n");
+        }
+        let role = s.token_role.as_ref().map_or("", |r| r.name.as_str());
+        put!(
+            out,
+            "OPENBAO_METRICS_TOKEN=\"$(bao token create -role={role} -field=token)\"
+kubectl -n {ns} create secret generic {} \\
+  --from-literal={}=\"${{OPENBAO_METRICS_TOKEN}}\"
+",
+            token.name,
+            token.key
+        );
+    }
+    if let Some(ca) = n.ca {
+        put!(
+            out,
+            "kubectl -n {ns} create configmap {} --from-file={}=./ca.crt\n",
+            ca.name,
+            ca.key
+        );
+    }
+    out.push_str("```\n");
+    if let Some(role) = &s.token_role {
+        let period = &role.period;
+        put!(
+            out,
+            "
+The token is an orphan (revoking your own token leaves it alive) and periodic: it lives as long
+as it is renewed within {period}. "
+        );
+        match &role.renewal {
+            Some(renewal) => {
+                put!(
+                    out,
+                    "The CronJob {ns}/{} renews it on schedule `{}`
+from the same Secret; the alert OpenBaoScrapeTokenRenewalStale fires when it stops succeeding
+(`kubectl -n {ns} logs job/...` of its last Job says why).",
+                    super::token::renewal_name(p),
+                    renewal.schedule
+                );
+            }
+            None => {
+                put!(
+                    out,
+                    "Nothing in this profile renews it: run
+`BAO_TOKEN=\"${{OPENBAO_METRICS_TOKEN}}\" bao token renew` within every {period}, or add
+`[scrape.renewal]` to the profile for a CronJob that does."
+                );
+            }
+        }
+        out.push('\n');
+    }
+    out.push_str(
+        "
+Apply the objects (the kustomization is a Component, so your overlay can patch its StatefulSet):
+
+```sh
+kubectl apply -k kubernetes/
+```
+
+## Verify the result
+
+",
+    );
+}
+
+fn cluster_check(out: &mut String, n: &Names) {
+    let (p, ns, job, prefix) = (n.p, n.ns, n.job, n.prefix);
+    let s = &p.scrape;
+    let (service, server_name, port) = (&s.service_name, &s.server_name, s.port);
+    let active = p.kind == Kind::Active;
+    if active {
+        put!(
+            out,
+            "Check that the active metrics Service has one endpoint (its EndpointSlices list the active pod):
+
+```sh
+kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={service}
+```
+
+Check that Prometheus Operator picked up the ServiceMonitor:
+
+```sh
+kubectl -n {ns} get servicemonitor {service}
+```"
+        );
+    } else {
+        put!(
+            out,
+            "Check that the headless Service lists every OpenBao pod, ready or not (its EndpointSlices hold one
+endpoint per pod):
+
+```sh
+kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={service}
+```
+
+Check that Prometheus Operator picked up the PodMonitor:
+
+```sh
+kubectl -n {ns} get podmonitor {service}
+```"
+        );
+    }
+    put!(
+        out,
+        "
+
+Reach Prometheus through a port-forward to the Service Prometheus Operator creates (another
+terminal; use your own Service name if you expose Prometheus differently):
+
+```sh
+kubectl -n {prometheus_ns} port-forward svc/prometheus-operated 9090:9090
+```
+
+Query it:
+
+```sh
+curl -s http://127.0.0.1:9090/api/v1/query --data-urlencode 'query=up{{job=\"{job}\"}}'
+```
+
+Expected result: {targets}.
+
+```sh
+curl -s http://127.0.0.1:9090/api/v1/query --data-urlencode 'query={prefix}_core_active{{job=\"{job}\"}}'
+```
+
+Expected result: {series}.
+
+Test the OpenBao endpoint directly, with the same token and CA Prometheus uses. A
+port-forward reaches the pod from your machine{policy_note}; `--resolve` keeps the certificate
+check on `{server_name}`:
+
+```sh
+kubectl -n {ns} port-forward {forward_target} {port}:{port} &
+",
+        prometheus_ns = p.prometheus.namespace,
+        targets = if active {
+            "one active target with value 1"
+        } else {
+            "one target per OpenBao pod, each with value 1 (a `node` label names the pod)"
+        },
+        series = if active {
+            "one series with value 1"
+        } else {
+            "one series per pod; exactly one with value 1"
+        },
+        policy_note = if active {
+            ""
+        } else {
+            " (the NetworkPolicy admits only Prometheus
+on the metrics port, and it does not apply to a port-forward)"
+        },
+        // The active Service's one pod; for all-node, the first pod (any pod answers for itself).
+        forward_target = if active {
+            format!("svc/{service}")
+        } else {
+            format!("pod/{}-0", p.openbao.statefulset)
+        },
+    );
+    if let Some(token) = n.token {
+        put!(
+            out,
+            "OPENBAO_METRICS_TOKEN=\"$(kubectl -n {ns} get secret {} -o jsonpath='{{.data.{}}}' | base64 -d)\"\n",
+            token.name,
+            jsonpath_key(&token.key)
+        );
+    }
+    if let Some(ca) = n.ca {
+        put!(
+            out,
+            "kubectl -n {ns} get configmap {} -o jsonpath='{{.data.{}}}' > ca.crt\n",
+            ca.name,
+            jsonpath_key(&ca.key)
+        );
+    }
+    out.push_str("curl --fail ");
+    if n.ca.is_some() {
+        out.push_str("--cacert ca.crt ");
+    }
+    put!(out, "--resolve {server_name}:{port}:127.0.0.1 ");
+    if n.token.is_some() {
+        out.push_str("\\\n  --header \"Authorization: Bearer ${OPENBAO_METRICS_TOKEN}\" ");
+    }
+    put!(
+        out,
+        "\\
+  \"{scheme}://{server_name}:{port}/v1/sys/metrics?format=prometheus\" | grep {prefix}_core_active
+```
+
+Expected result: a `{prefix}_core_active` line.",
+        scheme = s.scheme(),
+    );
+}
+
+fn dashboards(out: &mut String, n: &Names) {
+    let p = n.p;
+    let Some(g) = &p.grafana else {
+        return;
+    };
+    let title = super::dashboards::title(p);
+    out.push_str("\n## Dashboards\n\n");
+    match &p.demo {
+        Some(demo) if p.kind == Kind::Demo => {
+            put!(
+                out,
+                "Grafana runs at http://127.0.0.1:{} with the dashboard \"{title}\" provisioned and
+Prometheus as its data source (anonymous read-only access: a demo only).",
+                demo.grafana_port
+            );
+        }
+        _ => {
+            put!(
+                out,
+                "The ConfigMap `{}` in namespace `{}` carries the dashboard
+\"{title}\", labelled {} for the Grafana sidecar. Pick the Prometheus data
+source and the cluster `{}` in its variables.",
+                super::dashboards::config_map_name(p),
+                g.namespace,
+                label_list(&g.sidecar_labels),
+                p.openbao.cluster
+            );
+        }
+    }
+    out.push('\n');
+}
+
+fn troubleshooting(out: &mut String, n: &Names) {
+    let (p, kind) = (n.p, n.monitor_kind);
+    let monitor_labels = match label_list(&p.prometheus.monitor_labels) {
+        l if l.is_empty() => "none set".to_string(),
+        l => l,
+    };
+    put!(
+        out,
+        "## Troubleshooting
+
+### Prometheus does not discover the {kind}
+
+Check the labels on the {kind} ({monitor_labels}) and the selector on your
+Prometheus resource. Prometheus Operator only includes {kind} objects that match the
+Prometheus selector and namespace selector.
+
+"
+    );
+    if let Some(token) = n.token {
+        put!(
+            out,
+            "### The target returns 403
+
+Check the OpenBao token policy: the token must include `{}` (read on
+`sys/metrics`). Also check that the Secret `{}` has the key `{}`,
+the key the {kind} sends as Bearer credentials.
+
+",
+            p.scrape.policy_name,
+            token.name,
+            token.key
+        );
+    }
+    if let Some(ca) = n.ca {
+        put!(
+            out,
+            "### The target has a TLS error
+
+Check the CA certificate in ConfigMap `{}` (key `{}`) and the serverName
+`{}` in tlsConfig: OpenBao's serving certificate must be signed by that CA and
+name that host. Do not use `insecureSkipVerify: true`.
+
+",
+            ca.name,
+            ca.key,
+            p.scrape.server_name
+        );
+    }
+    if p.kind == Kind::Active {
+        put!(
+            out,
+            "### The active Service has no endpoints
+
+Check that Kubernetes service registration is enabled and that OpenBao can patch its pod
+labels: the service account `{}` needs get, update and patch on pods (Role
+`openbao-service-registration`), and the container needs `BAO_K8S_NAMESPACE` and
+`BAO_K8S_POD_NAME` (patch `kubernetes/patches/openbao-statefulset-env.yaml`).
+
+",
+            p.openbao.service_account
+        );
+    }
+}
+
+/// One section per alert: its anchor is the alert's name, which `runbook_url` points at.
+fn alerts(out: &mut String, n: &Names, rules: &[Rule]) {
+    out.push_str(
+        "## Alerts
+
+Each alert's `runbook_url` points at its section here. Every alert carries the `cluster`
+label",
+    );
+    if n.p.kind != Kind::Active {
+        out.push_str("; per-node alerts also name the node (`instance`)");
+    }
+    out.push_str(".\n");
+    for r in rules {
+        put!(
+            out,
+            "
+### {}
+
+Severity `{}`, after `{}`. {}.
+
+**What it means:** {}
+
+**What to check:** {}
+",
+            r.alert,
+            r.labels["severity"],
+            r.for_,
+            r.annotations["summary"],
+            r.runbook.means,
+            r.runbook.check
+        );
+    }
 }
