@@ -75,13 +75,8 @@ pub fn render(p: &Profile) -> Artifacts {
         "prometheus/prometheus.yml",
         format!("{hash}{}", prometheus::config(p)),
     );
-    out.add(
-        "prometheus/rules.yml",
-        format!(
-            "{hash}{}",
-            crate::yaml::to_string(&prometheus::RuleFile { groups: &groups })
-        ),
-    );
+    let rule_file = crate::yaml::to_string(&prometheus::RuleFile { groups: &groups });
+    out.add("prometheus/rules.yml", format!("{hash}{rule_file}"));
     if let Some(g) = &p.grafana {
         let text = dashboards::text(p);
         if p.kind != Kind::Demo {
@@ -94,11 +89,10 @@ pub fn render(p: &Profile) -> Artifacts {
         );
     }
     if p.kind != Kind::Demo {
-        let rule = monitoring::prometheus_rule(p, &groups);
         out.add_object(
             "kubernetes/prometheusrule.yaml".into(),
             &hash,
-            crate::yaml::to_string(&rule),
+            monitoring::prometheus_rule(p, &rule_file),
         );
         kube::finish(p, &mut out);
     } else if p.engine.is_some() {

@@ -132,9 +132,14 @@ impl Relabeling {
     }
 }
 
+/// A PrometheusRule up to its `spec`, which is the text of `rules.yml` nested (the rule groups
+/// are serialized once for both).
 #[derive(Serialize)]
-pub(super) struct PrometheusRuleSpec<'a> {
-    pub groups: &'a super::prometheus::Groups<'a>,
+#[serde(rename_all = "camelCase")]
+struct RuleHead {
+    api_version: &'static str,
+    kind: &'static str,
+    metadata: Metadata,
 }
 
 fn metadata(p: &Profile, name: &str) -> Metadata {
@@ -241,14 +246,14 @@ pub(super) fn pod_monitor(p: &Profile) -> Object<PodMonitorSpec> {
     }
 }
 
-pub(super) fn prometheus_rule<'a>(
-    p: &Profile,
-    groups: &'a super::prometheus::Groups<'a>,
-) -> Object<PrometheusRuleSpec<'a>> {
-    Object {
+/// The PrometheusRule as YAML text; `rule_file` is `rules.yml` without its header comment.
+pub(super) fn prometheus_rule(p: &Profile, rule_file: &str) -> String {
+    let head = RuleHead {
         api_version: API_VERSION,
         kind: "PrometheusRule",
         metadata: metadata(p, "openbao-metrics-alerts"),
-        spec: PrometheusRuleSpec { groups },
-    }
+    };
+    let mut text = crate::yaml::to_string(&head);
+    text.push_str(&crate::yaml::nest("spec", rule_file));
+    text
 }
