@@ -223,12 +223,42 @@ pub fn statefulset_patch(p: &Profile) -> serde_json::Value {
 
 const PATCH_FILE: &str = "patches/openbao-statefulset-env.yaml";
 
+/// A ConfigMap of text files as YAML: the same bytes as serializing the `ConfigMap`, with its
+/// files written by `yaml::text_map` (a ConfigMap's files are whole documents, walked character
+/// by character several times by the serializer otherwise).
+pub(super) fn config_map_text(map: &ConfigMap) -> String {
+    #[derive(Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Head {
+        api_version: &'static str,
+        kind: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Metadata<'a> {
+        metadata: &'a ObjectMeta,
+    }
+    // The fields between `kind` and `metadata`, in the order k8s-openapi writes them.
+    let (Some(files), None, None) = (&map.data, &map.binary_data, map.immutable) else {
+        return crate::yaml::to_string(map);
+    };
+    let mut text = crate::yaml::to_string(&Head {
+        api_version: "v1",
+        kind: "ConfigMap",
+    });
+    text.push_str(&crate::yaml::text_map("data", files));
+    text.push_str(&crate::yaml::to_string(&Metadata {
+        metadata: &map.metadata,
+    }));
+    text
+}
+
 pub(super) fn add_object<T: Serialize>(p: &Profile, out: &mut Artifacts, file: &str, object: &T) {
-    out.add_object(
-        format!("kubernetes/{file}"),
-        &header(p, "#"),
-        crate::yaml::to_string(object),
-    );
+    add_text(p, out, file, crate::yaml::to_string(object));
+}
+
+/// An object already written as YAML text, as `kubernetes/FILE` and part of the stream.
+pub(super) fn add_text(p: &Profile, out: &mut Artifacts, file: &str, yaml: String) {
+    out.add_object(format!("kubernetes/{file}"), &header(p, "#"), yaml);
 }
 
 /// Everything under `kubernetes/` except the PrometheusRule (added by the caller) and the
@@ -300,4 +330,58 @@ pub fn finish(p: &Profile, out: &mut Artifacts) {
         "kubernetes/kustomization.yaml",
         format!("{}{}", header(p, "#"), crate::yaml::to_string(&k)),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+    use proptest::prelude::*;
+
+    fn file() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[ -~]{0,10}",
+            proptest::collection::vec("[ -~]{0,10}", 1..6).prop_map(|l| l.join("\n") + "\n"),
+            "\\PC{0,6}(\n\\PC{0,6}){0,3}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// The ConfigMap text is the serializer's, whatever its files hold.
+        #[test]
+        fn config_maps_are_what_the_serializer_writes(
+            data in proptest::collection::btree_map("[a-z][a-z.-]{0,8}|\\PC{1,4}", file(), 0..4),
+            labels in proptest::option::of(proptest::collection::btree_map("[a-z/.]{1,8}", "[ -~]{0,6}", 1..3)),
+            immutable in proptest::option::of(any::<bool>()),
+        ) {
+            let map = ConfigMap {
+                metadata: ObjectMeta {
+                    name: Some("n".into()),
+                    namespace: Some("ns".into()),
+                    labels,
+                    ..Default::default()
+                },
+                data: Some(data),
+                immutable,
+                ..Default::default()
+            };
+            prop_assert_eq!(super::config_map_text(&map), crate::yaml::to_string(&map));
+        }
+    }
+
+    #[test]
+    fn a_config_map_without_files_is_serialized_whole() {
+        let map = ConfigMap {
+            data: Some(BTreeMap::new()),
+            ..Default::default()
+        };
+        assert_eq!(
+            super::config_map_text(&map),
+            "apiVersion: v1\nkind: ConfigMap\ndata: {}\nmetadata: {}\n"
+        );
+    }
 }

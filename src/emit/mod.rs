@@ -65,7 +65,12 @@ pub fn render(p: &Profile) -> Artifacts {
     }
     if p.kind != Kind::Demo {
         let config = kube::server_config_map(p, &server, self_init.as_deref());
-        kube::add_object(p, &mut out, "server-config.yaml", &config);
+        kube::add_text(
+            p,
+            &mut out,
+            "server-config.yaml",
+            kube::config_map_text(&config),
+        );
     }
 
     let rules = alerts::rules(p);
@@ -81,7 +86,12 @@ pub fn render(p: &Profile) -> Artifacts {
         let text = dashboards::text(p);
         if p.kind != Kind::Demo {
             let map = dashboards::config_map(p, g, &text);
-            kube::add_object(p, &mut out, "grafana-dashboard.yaml", &map);
+            kube::add_text(
+                p,
+                &mut out,
+                "grafana-dashboard.yaml",
+                kube::config_map_text(&map),
+            );
         }
         out.add(
             format!("grafana/dashboards/{}", dashboards::file_name(p)),
