@@ -3,7 +3,6 @@
 //! `rules.yml`.
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::alerts::Rule;
 use super::recording::Record;
@@ -24,67 +23,215 @@ fn meta_label(key: &str) -> String {
     format!("__meta_kubernetes_pod_label_{name}")
 }
 
-fn common_labels(p: &Profile) -> serde_json::Map<String, Value> {
-    let mut labels = serde_json::Map::new();
-    labels.insert("cluster".into(), json!(p.openbao.cluster));
-    labels.insert("scrape_profile".into(), json!(p.kind.scrape_label()));
-    labels
+/// `prometheus.yml`, field for field in the order Prometheus' documentation lists them.
+#[derive(Serialize)]
+struct Config<'a> {
+    global: Global<'a>,
+    rule_files: [&'static str; 1],
+    scrape_configs: [Job<'a>; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alerting: Option<Alerting<'a>>,
 }
 
-fn static_configs(p: &Profile) -> Value {
-    match &p.demo {
-        Some(demo) => Value::Array(
-            demo.nodes
-                .iter()
-                .map(|n| {
-                    let mut labels = common_labels(p);
-                    labels.insert("node".into(), json!(n.name));
-                    json!({"targets": [format!("{}:{}", n.host, n.scrape_port())], "labels": labels})
-                })
-                .collect(),
-        ),
-        None => {
-            let mut labels = common_labels(p);
-            labels.insert("kubernetes_namespace".into(), json!(p.openbao.namespace));
-            json!([{"targets": p.prometheus.static_targets, "labels": labels}])
+#[derive(Serialize)]
+struct Global<'a> {
+    scrape_interval: &'a str,
+    scrape_timeout: &'a str,
+    evaluation_interval: &'a str,
+}
+
+#[derive(Serialize)]
+struct Alerting<'a> {
+    alertmanagers: [StaticTargets<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct StaticTargets<'a> {
+    static_configs: [Targets<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Targets<'a> {
+    targets: &'a [String],
+}
+
+#[derive(Serialize)]
+struct Job<'a> {
+    job_name: &'a str,
+    scrape_interval: &'a str,
+    scrape_timeout: &'a str,
+    metrics_path: &'static str,
+    params: Params,
+    scheme: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    authorization: Option<Authorization<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tls_config: Option<TlsConfig<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    static_configs: Vec<StaticConfig<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kubernetes_sd_configs: Option<[Discovery<'a>; 1]>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    relabel_configs: Vec<Relabel>,
+}
+
+#[derive(Serialize)]
+struct Params {
+    format: [&'static str; 1],
+}
+
+#[derive(Serialize)]
+struct Authorization<'a> {
+    #[serde(rename = "type")]
+    type_: &'static str,
+    credentials_file: &'a str,
+}
+
+#[derive(Serialize)]
+struct TlsConfig<'a> {
+    ca_file: &'a str,
+    server_name: &'a str,
+}
+
+#[derive(Serialize)]
+struct StaticConfig<'a> {
+    targets: Vec<String>,
+    labels: TargetLabels<'a>,
+}
+
+/// The labels every static target carries, then the node's or the namespace's.
+#[derive(Serialize)]
+struct TargetLabels<'a> {
+    cluster: &'a str,
+    scrape_profile: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    node: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kubernetes_namespace: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Discovery<'a> {
+    role: &'static str,
+    namespaces: Namespaces<'a>,
+}
+
+#[derive(Serialize)]
+struct Namespaces<'a> {
+    names: [&'a str; 1],
+}
+
+#[derive(Serialize)]
+struct Relabel {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    source_labels: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    regex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target_label: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replacement: Option<String>,
+    action: &'static str,
+}
+
+impl Relabel {
+    fn keep(sources: Vec<String>, regex: String) -> Self {
+        Relabel {
+            source_labels: sources,
+            regex: Some(regex),
+            target_label: None,
+            replacement: None,
+            action: "keep",
+        }
+    }
+    fn copy(source: &str, target: &'static str) -> Self {
+        Relabel {
+            source_labels: vec![source.to_string()],
+            regex: None,
+            target_label: Some(target),
+            replacement: None,
+            action: "replace",
+        }
+    }
+    fn set(target: &'static str, value: &str) -> Self {
+        Relabel {
+            source_labels: vec![],
+            regex: None,
+            target_label: Some(target),
+            replacement: Some(value.to_string()),
+            action: "replace",
         }
     }
 }
 
-fn kubernetes_discovery(p: &Profile, job: &mut serde_json::Map<String, Value>) {
-    let ns = &p.openbao.namespace;
-    let replace = |source: &str, target: &str| json!({"source_labels": [source], "target_label": target, "action": "replace"});
+fn static_configs(p: &Profile) -> Vec<StaticConfig<'_>> {
+    let labels = |node, kubernetes_namespace| TargetLabels {
+        cluster: &p.openbao.cluster,
+        scrape_profile: p.kind.scrape_label(),
+        node,
+        kubernetes_namespace,
+    };
+    match &p.demo {
+        Some(demo) => demo
+            .nodes
+            .iter()
+            .map(|n| StaticConfig {
+                targets: vec![format!("{}:{}", n.host, n.scrape_port())],
+                labels: labels(Some(&n.name), None),
+            })
+            .collect(),
+        None => vec![StaticConfig {
+            targets: p.prometheus.static_targets.clone(),
+            labels: labels(None, Some(&p.openbao.namespace)),
+        }],
+    }
+}
+
+/// The discovery and relabelling equivalent to the monitor objects.
+fn kubernetes_discovery<'a>(p: &'a Profile, job: &mut Job<'a>) {
     let mut relabel = Vec::new();
     let role = if p.kind == Kind::AllNode {
         // Every OpenBao pod, ready or not: sealed and standby nodes are what this profile is for.
         for (k, v) in &p.openbao.pod_labels {
-            relabel.push(json!({"source_labels": [meta_label(k)], "regex": regex_escape(v), "action": "keep"}));
+            relabel.push(Relabel::keep(vec![meta_label(k)], regex_escape(v)));
         }
-        relabel.push(json!({"source_labels": ["__meta_kubernetes_pod_ip"], "regex": "(.+)", "target_label": "__address__", "replacement": format!("$1:{}", p.scrape.port), "action": "replace"}));
-        relabel.push(replace("__meta_kubernetes_pod_name", "node"));
+        relabel.push(Relabel {
+            source_labels: vec!["__meta_kubernetes_pod_ip".into()],
+            regex: Some("(.+)".into()),
+            target_label: Some("__address__"),
+            replacement: Some(format!("$1:{}", p.scrape.port)),
+            action: "replace",
+        });
+        relabel.push(Relabel::copy("__meta_kubernetes_pod_name", "node"));
         "pod"
     } else {
-        relabel.push(json!({
-            "source_labels": ["__meta_kubernetes_service_name", "__meta_kubernetes_endpoint_port_name"],
-            "regex": format!("{};{}", regex_escape(&p.scrape.service_name), regex_escape(&p.scrape.port_name)),
-            "action": "keep",
-        }));
+        relabel.push(Relabel::keep(
+            vec![
+                "__meta_kubernetes_service_name".into(),
+                "__meta_kubernetes_endpoint_port_name".into(),
+            ],
+            format!(
+                "{};{}",
+                regex_escape(&p.scrape.service_name),
+                regex_escape(&p.scrape.port_name)
+            ),
+        ));
         "endpoints"
     };
-    relabel.push(replace(
+    relabel.push(Relabel::copy(
         "__meta_kubernetes_namespace",
         "kubernetes_namespace",
     ));
-    relabel.push(replace("__meta_kubernetes_pod_name", "pod"));
-    relabel.push(
-        json!({"target_label": "cluster", "replacement": p.openbao.cluster, "action": "replace"}),
-    );
-    relabel.push(json!({"target_label": "scrape_profile", "replacement": p.kind.scrape_label(), "action": "replace"}));
-    job.insert(
-        "kubernetes_sd_configs".into(),
-        json!([{"role": role, "namespaces": {"names": [ns]}}]),
-    );
-    job.insert("relabel_configs".into(), Value::Array(relabel));
+    relabel.push(Relabel::copy("__meta_kubernetes_pod_name", "pod"));
+    relabel.push(Relabel::set("cluster", &p.openbao.cluster));
+    relabel.push(Relabel::set("scrape_profile", p.kind.scrape_label()));
+    job.kubernetes_sd_configs = Some([Discovery {
+        role,
+        namespaces: Namespaces {
+            names: [&p.openbao.namespace],
+        },
+    }]);
+    job.relabel_configs = relabel;
 }
 
 fn regex_escape(s: &str) -> String {
@@ -100,38 +247,48 @@ fn regex_escape(s: &str) -> String {
 
 pub(super) fn config(p: &Profile) -> String {
     let s = &p.scrape;
-    let mut job = serde_json::Map::new();
-    job.insert("job_name".into(), json!(s.job));
-    job.insert("scrape_interval".into(), json!(s.interval));
-    job.insert("scrape_timeout".into(), json!(s.scrape_timeout));
-    job.insert("metrics_path".into(), json!("/v1/sys/metrics"));
-    job.insert("params".into(), json!({"format": ["prometheus"]}));
-    job.insert("scheme".into(), json!(s.scheme()));
-    if s.uses_token() {
-        job.insert(
-            "authorization".into(),
-            json!({"type": "Bearer", "credentials_file": p.prometheus.token_file}),
-        );
-    }
-    if s.ca_config_map.is_some() {
-        job.insert(
-            "tls_config".into(),
-            json!({"ca_file": p.prometheus.ca_file, "server_name": s.server_name}),
-        );
-    }
+    let mut job = Job {
+        job_name: &s.job,
+        scrape_interval: &s.interval,
+        scrape_timeout: &s.scrape_timeout,
+        metrics_path: "/v1/sys/metrics",
+        params: Params {
+            format: ["prometheus"],
+        },
+        scheme: s.scheme(),
+        authorization: s.uses_token().then(|| Authorization {
+            type_: "Bearer",
+            credentials_file: &p.prometheus.token_file,
+        }),
+        tls_config: s.ca_config_map.as_ref().map(|_| TlsConfig {
+            ca_file: &p.prometheus.ca_file,
+            server_name: &s.server_name,
+        }),
+        static_configs: vec![],
+        kubernetes_sd_configs: None,
+        relabel_configs: vec![],
+    };
     if p.demo.is_some() || !p.prometheus.static_targets.is_empty() {
-        job.insert("static_configs".into(), static_configs(p));
+        job.static_configs = static_configs(p);
     } else {
         kubernetes_discovery(p, &mut job);
     }
-    let mut doc = json!({
-        "global": {"scrape_interval": s.interval, "scrape_timeout": s.scrape_timeout, "evaluation_interval": s.interval},
-        "rule_files": ["rules.yml"],
-        "scrape_configs": [job],
-    });
-    if !p.prometheus.alertmanagers.is_empty() {
-        doc["alerting"] = json!({"alertmanagers": [{"static_configs": [{"targets": p.prometheus.alertmanagers}]}]});
-    }
+    let doc = Config {
+        global: Global {
+            scrape_interval: &s.interval,
+            scrape_timeout: &s.scrape_timeout,
+            evaluation_interval: &s.interval,
+        },
+        rule_files: ["rules.yml"],
+        scrape_configs: [job],
+        alerting: (!p.prometheus.alertmanagers.is_empty()).then(|| Alerting {
+            alertmanagers: [StaticTargets {
+                static_configs: [Targets {
+                    targets: &p.prometheus.alertmanagers,
+                }],
+            }],
+        }),
+    };
     crate::yaml::to_string(&doc)
 }
 
