@@ -312,38 +312,28 @@ fn cluster_check(out: &mut String, n: &Names) {
     let s = &p.scrape;
     let (service, server_name, port) = (&s.service_name, &s.server_name, s.port);
     let active = p.kind == Kind::Active;
-    if active {
-        put!(
-            out,
-            "Check that the active metrics Service has one endpoint (its EndpointSlices list the active pod):
-
-```sh
-kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={service}
-```
-
-Check that Prometheus Operator picked up the ServiceMonitor:
-
-```sh
-kubectl -n {ns} get servicemonitor {service}
-```"
-        );
+    let endpoints = if active {
+        "the active metrics Service has one endpoint (its EndpointSlices list the active pod)"
     } else {
-        put!(
-            out,
-            "Check that the headless Service lists every OpenBao pod, ready or not (its EndpointSlices hold one
-endpoint per pod):
+        "the headless Service lists every OpenBao pod, ready or not (its EndpointSlices hold one
+endpoint per pod)"
+    };
+    let monitor = n.monitor_kind;
+    let resource = monitor.to_lowercase();
+    put!(
+        out,
+        "Check that {endpoints}:
 
 ```sh
 kubectl -n {ns} get endpointslices -l kubernetes.io/service-name={service}
 ```
 
-Check that Prometheus Operator picked up the PodMonitor:
+Check that Prometheus Operator picked up the {monitor}:
 
 ```sh
-kubectl -n {ns} get podmonitor {service}
+kubectl -n {ns} get {resource} {service}
 ```"
-        );
-    }
+    );
     put!(
         out,
         "
