@@ -49,11 +49,7 @@ pub fn text_map(name: &str, files: &std::collections::BTreeMap<String, String>) 
     if files.is_empty() {
         return to_string(&std::collections::BTreeMap::from([(name, files)]));
     }
-    let size: usize = files
-        .iter()
-        .map(|(k, v)| k.len() + v.len() + v.len() / 4 + 8)
-        .sum();
-    let mut out = String::with_capacity(name.len() + 2 + size);
+    let mut out = String::new();
     out.push_str(name);
     out.push_str(":\n");
     for (key, text) in files {
@@ -208,6 +204,13 @@ mod tests {
         for t in ["", " x\n", "\nx\n", "x", "x\n\n", "x\ty\n", "\u{e9}\n"] {
             assert!(!super::plain_literal(t), "{t:?}");
         }
+    }
+
+    #[test]
+    fn long_single_line_strings_stay_on_one_line() {
+        let expr = format!("sum by (cluster) (rate(x[5m])) > {}", "1 + ".repeat(40));
+        let doc = super::to_string(&std::collections::BTreeMap::from([("expr", &expr)]));
+        assert_eq!(doc.lines().count(), 1, "{doc}");
     }
 
     #[test]
