@@ -80,6 +80,7 @@ pub struct Profile {
     pub metrics_listener: Option<MetricsListener>,
     pub scrape: Scrape,
     pub prometheus: Prometheus,
+    /// `Some` exactly for the demo kind (validation refuses `[demo]` anywhere else).
     pub demo: Option<Demo>,
     pub engine: Option<crate::model::Engine>,
     pub seal: Option<Seal>,

@@ -97,7 +97,7 @@ steps of the secure-metrics how-to, with this profile's names filled in.
         caveat = caveat(p.kind),
     );
     match &p.demo {
-        Some(demo) if p.kind == Kind::Demo => {
+        Some(demo) => {
             demo_start(&mut out, &n, demo);
             demo_check(&mut out, &n, demo);
         }
@@ -433,7 +433,7 @@ fn dashboards(out: &mut String, n: &Names) {
     let title = super::dashboards::title(p);
     out.push_str("\n## Dashboards\n\n");
     match &p.demo {
-        Some(demo) if p.kind == Kind::Demo => {
+        Some(demo) => {
             put!(
                 out,
                 "Grafana runs at http://127.0.0.1:{} with the dashboard \"{title}\" provisioned and
