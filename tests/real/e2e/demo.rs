@@ -1,5 +1,7 @@
 //! The e2e scenario for the Compose demo.
 
+use std::path::Path;
+
 use crate::harness::{Bao, Http};
 
 use super::env::*;
@@ -19,52 +21,20 @@ pub(super) fn scenario_demo() {
         ("openbao-node2", 18430, 18434),
     ];
     let init = env.dir().join("init");
-    std::fs::create_dir_all(&init).unwrap();
-    let to_tmp = |text: &str| text.replace("/openbao/init/", &format!("{}/", init.display()));
-    let compose: serde_json::Value =
-        serde_saphyr::from_str(&env.read("compose/compose.yaml")).unwrap();
-    let script = compose["services"]["openbao-init"]["entrypoint"][2]
-        .as_str()
-        .expect("the init step's script");
-    let run_init = || {
-        let out = std::process::Command::new("sh")
-            .args(["-ec", &to_tmp(script)])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "init step: {out:?}");
-    };
-    run_init();
+    run_init_step(&env, &init);
     let key = std::fs::read(init.join("unseal.key")).unwrap();
     let password = std::fs::read_to_string(init.join("admin-password")).unwrap();
     assert_eq!(key.len(), 32, "the static seal takes a 32-byte key");
     assert!(password.len() == 32 && password.bytes().all(|b| b.is_ascii_alphanumeric()));
     // A second start of the stack keeps both files.
-    run_init();
+    run_init_step(&env, &init);
     assert_eq!(std::fs::read(init.join("unseal.key")).unwrap(), key);
 
-    let start = |name: &str, api: u16, log: &str| {
-        std::fs::create_dir_all(env.dir().join(name).join("raft")).unwrap();
-        // Each node's audit volume, as Compose gives it one.
-        let logs = env.dir().join(name).join("logs");
-        std::fs::create_dir_all(&logs).unwrap();
-        let text = to_tmp(&env.read(&format!("compose/{name}.hcl")))
-            .replace("/openbao/logs/", &format!("{}/", logs.display()));
-        assert_eq!(
-            text.contains("initialize \""),
-            name == "openbao-node0",
-            "{name}: only node0 self-initialises"
-        );
-        let config = env.dir().join(format!("{name}.hcl"));
-        std::fs::write(&config, text).unwrap();
-        Bao::start(
-            log,
-            env.dir(),
-            &[config],
-            format!("http://127.0.0.1:{}", env.port(api)),
-        )
-    };
     let booted = std::time::Instant::now();
-    let mut baos: Vec<Bao> = nodes.iter().map(|(n, a, _)| start(n, *a, n)).collect();
+    let mut baos: Vec<Bao> = nodes
+        .iter()
+        .map(|(n, a, _)| start_node(&env, &init, n, *a, n))
+        .collect();
     baos[0].wait_health(&http, 200);
     for b in &mut baos[1..] {
         b.wait_health(&http, 429);
@@ -171,7 +141,13 @@ pub(super) fn scenario_demo() {
     let node2 = format!("127.0.0.1:{}", env.port(18434));
     drop(baos.remove(2));
     observe::wait_alert(&mut am, &http, &env, "OpenBaoUnreachable", &node2);
-    baos.push(start(nodes[2].0, nodes[2].1, "openbao-node2-back"));
+    baos.push(start_node(
+        &env,
+        &init,
+        nodes[2].0,
+        nodes[2].1,
+        "openbao-node2-back",
+    ));
     baos[2].wait_health(&http, 429);
     observe::wait_resolved(&mut am, &http, "OpenBaoUnreachable", &node2);
 
@@ -182,7 +158,7 @@ pub(super) fn scenario_demo() {
     drop(baos);
     let mut baos: Vec<Bao> = nodes
         .iter()
-        .map(|(n, a, _)| start(n, *a, &format!("{n}-restart")))
+        .map(|(n, a, _)| start_node(&env, &init, n, *a, &format!("{n}-restart")))
         .collect();
     crate::harness::wait_for(
         "one active node after the restart",
@@ -247,4 +223,50 @@ fn harness_active(http: &Http, baos: &[Bao]) -> usize {
                 .is_ok_and(|(s, _)| s == 200)
         })
         .expect("an active node")
+}
+
+/// `text` with the demo's container path /openbao/init pointed at `init`.
+fn to_tmp(init: &Path, text: &str) -> String {
+    text.replace("/openbao/init/", &format!("{}/", init.display()))
+}
+
+/// The Compose init step's script (from compose.yaml), run with /openbao/init at `init`: it
+/// makes the seal key and the admin's password unless they exist.
+pub(super) fn run_init_step(env: &Env, init: &Path) {
+    std::fs::create_dir_all(init).unwrap();
+    let compose: serde_json::Value =
+        serde_saphyr::from_str(&env.read("compose/compose.yaml")).unwrap();
+    let script = compose["services"]["openbao-init"]["entrypoint"][2]
+        .as_str()
+        .expect("the init step's script");
+    let out = std::process::Command::new("sh")
+        .args(["-ec", &to_tmp(init, script)])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "init step: {out:?}");
+}
+
+/// The generated config of the demo node `name` (API port placeholder `api`) run as its own
+/// `bao` process (its log named `log`), with its Raft directory and audit volume under the
+/// test's directory.
+pub(super) fn start_node(env: &Env, init: &Path, name: &str, api: u16, log: &str) -> Bao {
+    std::fs::create_dir_all(env.dir().join(name).join("raft")).unwrap();
+    // Each node's audit volume, as Compose gives it one.
+    let logs = env.dir().join(name).join("logs");
+    std::fs::create_dir_all(&logs).unwrap();
+    let text = to_tmp(init, &env.read(&format!("compose/{name}.hcl")))
+        .replace("/openbao/logs/", &format!("{}/", logs.display()));
+    assert_eq!(
+        text.contains("initialize \""),
+        name == "openbao-node0",
+        "{name}: only node0 self-initialises"
+    );
+    let config = env.dir().join(format!("{name}.hcl"));
+    std::fs::write(&config, text).unwrap();
+    Bao::start(
+        log,
+        env.dir(),
+        &[config],
+        format!("http://127.0.0.1:{}", env.port(api)),
+    )
 }

@@ -9,6 +9,7 @@ mod all_node;
 mod demo;
 mod env;
 mod observe;
+mod prefix;
 mod scrape_token;
 mod self_init;
 
@@ -32,10 +33,11 @@ fn every_shipped_profile_end_to_end() {
         }
     }
     let start = Instant::now();
-    let scenarios: [(&str, fn()); 5] = [
+    let scenarios: [(&str, fn()); 6] = [
         ("active", active::scenario_active),
         ("all-node", all_node::scenario_all_node),
         ("demo", demo::scenario_demo),
+        ("prefix", prefix::scenario_prefix),
         ("self-init", self_init::scenario_self_init),
         ("scrape-token", scrape_token::scenario_scrape_token),
     ];
