@@ -216,10 +216,21 @@ fn every_alert_fires_on_its_own_signal_and_nowhere_else() {
         return;
     };
     let tmp = TempDir::new("signals");
-    for name in ["all-node", "active"] {
-        let text =
-            std::fs::read_to_string(common::root().join(format!("profiles/{name}.toml"))).unwrap();
+    // The shipped profiles, and one with a metric prefix of its own: no rule may assume `vault`.
+    for (name, profile, prefix) in [
+        ("all-node", "all-node", None),
+        ("active", "active", None),
+        ("all-node-baox", "all-node", Some("baox")),
+    ] {
+        let mut text =
+            std::fs::read_to_string(common::root().join(format!("profiles/{profile}.toml")))
+                .unwrap();
+        if let Some(prefix) = prefix {
+            let set = format!("[telemetry]\nmetrics_prefix = \"{prefix}\"\n");
+            text = text.replacen("[telemetry]\n", &set, 1);
+        }
         let (p, rules) = render(&text);
+        assert_eq!(p.telemetry.prefix(), prefix.unwrap_or("vault"), "{name}");
         let emitted: Vec<String> = rules
             .lines()
             .filter_map(|l| l.strip_prefix("  - alert: "))
@@ -258,7 +269,7 @@ fn every_alert_fires_on_its_own_signal_and_nowhere_else() {
             );
         }
         assert!(
-            emitted.len() >= if name == "active" { 12 } else { 14 },
+            emitted.len() >= if profile == "active" { 12 } else { 14 },
             "{name}: {emitted:?}"
         );
     }
