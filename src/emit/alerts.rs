@@ -272,3 +272,25 @@ fn renewal_stale(p: &Profile) -> Text {
         check: format!("`kubectl -n {} get jobs` and the last Job's logs: a 403 means the token already expired (mint a new one and update the Secret), a connection error means the renewal address or CA is wrong.", p.openbao.namespace),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The audit alerts' check for the shipped all-node profile with `audit` appended.
+    fn audit_check(audit: &str) -> String {
+        let path = std::path::Path::new("profiles/all-node.toml");
+        let text = std::fs::read_to_string(path).unwrap() + audit;
+        let p = crate::profile::parse(path, text.as_bytes()).unwrap();
+        super::audit_check(&p)
+    }
+
+    #[test]
+    fn the_audit_check_names_where_the_device_writes() {
+        let stdout = audit_check("[audit]\nfile = \"stdout\"\npath = \"console\"\n");
+        assert!(
+            stdout.starts_with("This profile's device `console` writes to the container's stdout."),
+            "{stdout}"
+        );
+        let file = audit_check("[audit]\nfile = \"/openbao/audit/audit.log\"\n");
+        assert!(file.starts_with("This profile's device `file` writes to `/openbao/audit/audit.log`: is its volume mounted"), "{file}");
+    }
+}
