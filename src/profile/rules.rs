@@ -473,6 +473,33 @@ mod tests {
     }
 
     #[test]
+    fn alert_labels_and_runbook_bases() {
+        assert!(prometheus_label_name("team_1").is_ok());
+        assert!(prometheus_label_name("_team").is_ok());
+        assert!(prometheus_label_name("1team").is_err());
+        assert!(prometheus_label_name("team-a").is_err());
+        assert!(prometheus_label_name("__name").is_err());
+        assert!(prometheus_label_value(&"v".repeat(256)).is_ok());
+        assert!(prometheus_label_value(&"v".repeat(257)).is_err());
+        assert!(prometheus_label_value("a\tb").is_err());
+        assert!(prometheus_label_value("{{ $value }").is_err());
+        assert!(prometheus_label_value("{ $value }}").is_err());
+        assert!(prometheus_label_value("{ one brace }").is_ok());
+        assert!(url_base("https://github.com/acme/infra/blob/main/deploy").is_ok());
+        assert!(url_base("http://wiki.internal/ops").is_ok());
+        assert!(url_base("ftp://wiki.internal/ops").is_err());
+        assert!(url_base("https:///ops").is_err());
+        let long = |n: usize| format!("https://x/{}", "a".repeat(n - "https://x/".len()));
+        assert!(url_base(&long(1024)).is_ok());
+        assert!(url_base(&long(1025)).is_err());
+        for bad in [
+            " ", "\n", "?", "#", "\"", "'", "<", ">", "{", "}", "`", "\\",
+        ] {
+            assert!(url_base(&format!("https://x/a{bad}b")).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
     fn addresses() {
         assert_eq!(address("0.0.0.0:8200"), Ok(("0.0.0.0".into(), 8200)));
         assert_eq!(address("[::]:8200"), Ok(("::".into(), 8200)));
