@@ -157,6 +157,17 @@ pub(super) fn recording_rules_return_data(env: &Env, prom: &mut Prom, http: &Htt
     );
 }
 
+/// The text of the profile's generated dashboard (one per profile).
+pub(super) fn dashboard_text(env: &Env) -> String {
+    let file = std::fs::read_dir(env.render.join("grafana/dashboards"))
+        .unwrap()
+        .next()
+        .expect("a dashboard")
+        .unwrap()
+        .path();
+    std::fs::read_to_string(file).unwrap()
+}
+
 /// Every panel of the generated dashboard, with its `cluster` variable set, returns data; so
 /// does the variable's own query.
 pub(super) fn dashboard_queries_return_data(
@@ -165,13 +176,7 @@ pub(super) fn dashboard_queries_return_data(
     http: &Http,
     cluster: &str,
 ) {
-    let file = std::fs::read_dir(env.render.join("grafana/dashboards"))
-        .unwrap()
-        .next()
-        .expect("a dashboard")
-        .unwrap()
-        .path();
-    let dashboard: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let dashboard: Value = serde_json::from_str(&dashboard_text(env)).unwrap();
     let mut queries = 0;
     for panel in dashboard["panels"].as_array().unwrap() {
         for target in panel["targets"].as_array().into_iter().flatten() {

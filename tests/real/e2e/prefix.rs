@@ -25,19 +25,12 @@ pub(super) fn scenario_prefix() {
     assert!(env
         .read("compose/openbao-node0.hcl")
         .contains(&format!("metrics_prefix = \"{PREFIX}\"")));
-    let dashboards = env.render.join("grafana/dashboards");
-    let dashboard = std::fs::read_dir(&dashboards)
-        .unwrap()
-        .next()
-        .expect("a dashboard")
-        .unwrap()
-        .path();
     // The dashboard reads the recording rules; rules.yml alone names raw series.
     let rules = env.read("prometheus/rules.yml");
     assert!(rules.contains(&format!("{PREFIX}_core_active")), "{rules}");
     for (file, text) in [
         ("rules.yml", rules),
-        ("the dashboard", std::fs::read_to_string(dashboard).unwrap()),
+        ("the dashboard", observe::dashboard_text(&env)),
     ] {
         assert!(!text.contains("vault_"), "{file} names the default prefix");
     }
